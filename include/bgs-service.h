@@ -1,0 +1,111 @@
+/* bgs-service.h: BgsService, an object that owns background tasks.
+ *
+ * A service starts tasks (GTask objects completing on its GMainContext),
+ * reports whether any still runs, cancels them, waits for them and, when
+ * they are done, hands back every error they raised as one
+ * BGS_ERROR_TASKS_FAILED group. Cancellation is never an error.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "bgs-macros.h"
+
+G_BEGIN_DECLS
+
+#define BGS_TYPE_SERVICE (bgs_service_get_type ())
+
+BGS_AVAILABLE_IN_ALL
+G_DECLARE_DERIVABLE_TYPE (BgsService, bgs_service, BGS, SERVICE, GObject)
+
+/**
+ * BgsServiceClass:
+ * @parent_class: the parent class.
+ * @start: starts the tasks the service needs. Required. Called by
+ *   bgs_service_start() only while the service is not running.
+ * @is_running: whether the service runs. The default is true while at least
+ *   one tracked task has not completed.
+ * @cancel: cancels the work. The default cancels every task tracked at the
+ *   time of the call.
+ * @wait_async: waits until the work is done. The default completes when no
+ *   tracked task remains, tasks created meanwhile included.
+ * @wait_finish: finishes @wait_async; fails with %BGS_ERROR_TASKS_FAILED
+ *   when work failed.
+ *
+ * The class of #BgsService. A subclass wrapping a library that runs its own
+ * work overrides @is_running, @cancel, @wait_async and @wait_finish instead of
+ * tracking tasks, and notifies #BgsService:is-running itself.
+ */
+struct _BgsServiceClass
+{
+  GObjectClass parent_class;
+
+  void     (*start)       (BgsService          *self);
+  gboolean (*is_running)  (BgsService          *self);
+  void     (*cancel)      (BgsService          *self,
+                           const char          *message);
+  void     (*wait_async)  (BgsService          *self,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data);
+  gboolean (*wait_finish) (BgsService          *self,
+                           GAsyncResult        *result,
+                           GError             **error);
+
+  /*< private >*/
+  gpointer _reserved[8];
+};
+
+BGS_AVAILABLE_IN_ALL
+const char *bgs_service_get_name    (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+gboolean    bgs_service_is_running  (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+guint       bgs_service_get_n_tasks (BgsService *self);
+BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT
+GPtrArray  *bgs_service_get_tasks   (BgsService *self);
+BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT
+char       *bgs_service_to_string   (BgsService *self);
+
+BGS_AVAILABLE_IN_ALL
+void        bgs_service_start       (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+void        bgs_service_cancel      (BgsService *self,
+                                     const char *message);
+
+BGS_AVAILABLE_IN_ALL
+void        bgs_service_wait_async  (BgsService          *self,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+BGS_AVAILABLE_IN_ALL
+gboolean    bgs_service_wait_finish (BgsService          *self,
+                                     GAsyncResult        *result,
+                                     GError             **error);
+BGS_AVAILABLE_IN_ALL
+gboolean    bgs_service_wait        (BgsService          *self,
+                                     GCancellable        *cancellable,
+                                     GError             **error);
+
+BGS_AVAILABLE_IN_ALL
+void        bgs_service_stop_async  (BgsService          *self,
+                                     const char          *message,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+BGS_AVAILABLE_IN_ALL
+gboolean    bgs_service_stop_finish (BgsService          *self,
+                                     GAsyncResult        *result,
+                                     GError             **error);
+BGS_AVAILABLE_IN_ALL
+gboolean    bgs_service_stop        (BgsService          *self,
+                                     const char          *message,
+                                     GCancellable        *cancellable,
+                                     GError             **error);
+
+BGS_AVAILABLE_IN_ALL
+GMainContext *bgs_service_get_context    (BgsService *self);
+BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT
+GError       *bgs_service_dup_last_error (BgsService *self);
+
+G_END_DECLS

@@ -1,0 +1,218 @@
+/* bgs-error.c: the BGS_ERROR extended domain and its error groups.
+ *
+ * A group (BGS_ERROR_TASKS_FAILED) owns, in its private data, the errors it
+ * holds and the name of what raised each one. Groups are immutable once
+ * made, so the getters hand out borrowed pointers.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "bgs-error-private.h"
+
+typedef struct
+{
+  GPtrArray *errors;  /* (element-type GError) (owned) (nullable) */
+  char     **names;   /* (array zero-terminated=1) (owned) (nullable) */
+} BgsErrorPrivate;
+
+static void
+bgs_error_private_init (BgsErrorPrivate *priv)
+{
+  priv->errors = NULL;
+  priv->names = NULL;
+}
+
+static void
+bgs_error_private_copy (const BgsErrorPrivate *src,
+                        BgsErrorPrivate       *dest)
+{
+  if (src->errors != NULL)
+    dest->errors = g_ptr_array_copy (src->errors,
+                                     (GCopyFunc) (void (*) (void)) g_error_copy,
+                                     NULL);
+  dest->names = g_strdupv (src->names);
+}
+
+static void
+bgs_error_private_clear (BgsErrorPrivate *priv)
+{
+  g_clear_pointer (&priv->errors, g_ptr_array_unref);
+  g_clear_pointer (&priv->names, g_strfreev);
+}
+
+G_DEFINE_EXTENDED_ERROR (BgsError, bgs_error)
+
+/**
+ * bgs_error_get_errors:
+ * @error: a #GError
+ *
+ * Gets the errors grouped in a %BGS_ERROR_TASKS_FAILED error, in the order
+ * they happened. Each keeps the domain, code and message it was raised
+ * with; none is a %G_IO_ERROR_CANCELLED. The errors of a #BgsManager are
+ * themselves groups, one per failed member.
+ *
+ * Returns: (transfer none) (nullable) (element-type GError): the grouped
+ *   errors, or %NULL when @error is not a %BGS_ERROR_TASKS_FAILED error.
+ */
+GPtrArray *
+bgs_error_get_errors (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (!g_error_matches (error, BGS_ERROR, BGS_ERROR_TASKS_FAILED))
+    return NULL;
+
+  return bgs_error_get_private (error)->errors;
+}
+
+/**
+ * bgs_error_get_names:
+ * @error: a #GError
+ *
+ * Gets the name of what raised each error of a group: the task name for a
+ * service's group, the member name for a manager's. The n-th name belongs
+ * to the n-th element of bgs_error_get_errors().
+ *
+ * Returns: (transfer none) (nullable) (array zero-terminated=1): the names,
+ *   or %NULL when @error is not a %BGS_ERROR_TASKS_FAILED error.
+ */
+const char * const *
+bgs_error_get_names (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  if (!g_error_matches (error, BGS_ERROR, BGS_ERROR_TASKS_FAILED))
+    return NULL;
+
+  return (const char * const *) bgs_error_get_private (error)->names;
+}
+
+gboolean
+bgs_error_is_cancellation (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+void
+bgs_error_collector_clear (BgsErrorCollector *self)
+{
+  g_clear_pointer (&self->names, g_ptr_array_unref);
+  g_clear_pointer (&self->errors, g_ptr_array_unref);
+}
+
+gboolean
+bgs_error_collector_is_empty (const BgsErrorCollector *self)
+{
+  return self->errors == NULL || self->errors->len == 0;
+}
+
+/* Takes ownership of @error. Cancellations are dropped, never collected. */
+void
+bgs_error_collector_take (BgsErrorCollector *self,
+                          const char        *name,
+                          GError            *error)
+{
+  if (bgs_error_is_cancellation (error))
+    {
+      g_error_free (error);
+      return;
+    }
+
+  if (self->errors == NULL)
+    {
+      self->names = g_ptr_array_new_with_free_func (g_free);
+      self->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+    }
+
+  g_ptr_array_add (self->names, g_strdup (name != NULL ? name : "(unnamed)"));
+  g_ptr_array_add (self->errors, error);
+}
+
+/* Moves every failure of @from, in order, to the end of @self. */
+void
+bgs_error_collector_take_all (BgsErrorCollector *self,
+                              BgsErrorCollector *from)
+{
+  if (bgs_error_collector_is_empty (from))
+    return;
+
+  for (guint i = 0; i < from->errors->len; i++)
+    {
+      bgs_error_collector_take (self, from->names->pdata[i], from->errors->pdata[i]);
+      from->errors->pdata[i] = NULL;
+    }
+
+  g_ptr_array_set_free_func (from->errors, NULL);
+  bgs_error_collector_clear (from);
+}
+
+/* Appends @text to @message, each of its lines indented by two spaces. */
+static void
+append_indented (GString    *message,
+                 const char *text)
+{
+  g_string_append (message, "  ");
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      g_string_append_c (message, *p);
+      if (*p == '\n')
+        g_string_append (message, "  ");
+    }
+}
+
+static char *
+format_group_message (const char      *owner,
+                      const char      *noun,
+                      const GPtrArray *names,
+                      const GPtrArray *errors)
+{
+  GString *message = g_string_new (NULL);
+
+  g_string_append_printf (message, "%s: %u %s%s failed", owner, errors->len,
+                          noun, errors->len == 1 ? "" : "s");
+
+  for (guint i = 0; i < errors->len; i++)
+    {
+      const GError *error = errors->pdata[i];
+      g_autofree char *line = g_strdup_printf ("%s: %s",
+                                               (const char *) names->pdata[i],
+                                               error->message);
+
+      g_string_append_c (message, '\n');
+      append_indented (message, line);
+    }
+
+  return g_string_free (message, FALSE);
+}
+
+/*
+ * Makes one BGS_ERROR_TASKS_FAILED group of everything collected and empties
+ * the collector. @owner names who failed ("Type[name]"), @noun what its
+ * parts are ("task", "service"). Returns NULL when nothing was collected.
+ */
+GError *
+bgs_error_collector_steal_group (BgsErrorCollector *self,
+                                 const char        *owner,
+                                 const char        *noun)
+{
+  g_autofree char *message = NULL;
+  BgsErrorPrivate *priv;
+  GError *group;
+
+  if (bgs_error_collector_is_empty (self))
+    {
+      bgs_error_collector_clear (self);
+      return NULL;
+    }
+
+  message = format_group_message (owner, noun, self->names, self->errors);
+  group = g_error_new_literal (BGS_ERROR, BGS_ERROR_TASKS_FAILED, message);
+  priv = bgs_error_get_private (group);
+
+  g_ptr_array_add (self->names, NULL);
+  priv->names = (char **) g_ptr_array_free (g_steal_pointer (&self->names), FALSE);
+  priv->errors = g_steal_pointer (&self->errors);
+
+  return group;
+}

@@ -1,0 +1,16 @@
+/* bgs-version.c: the version of the library that is running. */
+#include "config.h"
+
+#include "bgs-version.h"
+
+/**
+ * bgs_get_version:
+ *
+ * Returns: the version of the library at run time, such as "0.1.0"; compare
+ *   with %BGS_VERSION_S for the headers' version.
+ */
+const char *
+bgs_get_version (void)
+{
+  return PACKAGE_VERSION;
+}
