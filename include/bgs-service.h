@@ -13,6 +13,25 @@
 
 G_BEGIN_DECLS
 
+/**
+ * BgsServiceState:
+ * @BGS_SERVICE_STATE_STOPPED: no work runs.
+ * @BGS_SERVICE_STATE_RUNNING: work runs.
+ * @BGS_SERVICE_STATE_STOPPING: work runs, but the service was cancelled
+ *   since it last stopped: it is on its way to stopped.
+ *
+ * What a service is doing, as #BgsService:state says.
+ */
+typedef enum {
+  BGS_SERVICE_STATE_STOPPED,
+  BGS_SERVICE_STATE_RUNNING,
+  BGS_SERVICE_STATE_STOPPING,
+} BgsServiceState;
+
+#define BGS_TYPE_SERVICE_STATE (bgs_service_state_get_type ())
+BGS_AVAILABLE_IN_ALL
+GType bgs_service_state_get_type (void) G_GNUC_CONST;
+
 #define BGS_TYPE_SERVICE (bgs_service_get_type ())
 
 BGS_AVAILABLE_IN_ALL
@@ -60,6 +79,8 @@ BGS_AVAILABLE_IN_ALL
 const char *bgs_service_get_name    (BgsService *self);
 BGS_AVAILABLE_IN_ALL
 gboolean    bgs_service_is_running  (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+BgsServiceState bgs_service_get_state (BgsService *self);
 BGS_AVAILABLE_IN_ALL
 guint       bgs_service_get_n_tasks (BgsService *self);
 BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT

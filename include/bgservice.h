@@ -8,4 +8,6 @@
 # include "bgs-service-task.h"
 # include "bgs-service-guard.h"
 # include "bgs-manager.h"
+# include "bgs-bus.h"
+# include "bgs-module.h"
 #undef BGSERVICE_INSIDE

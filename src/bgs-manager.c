@@ -35,6 +35,14 @@ struct _BgsManager
 
 G_DEFINE_FINAL_TYPE (BgsManager, bgs_manager, BGS_TYPE_SERVICE)
 
+enum {
+  SIGNAL_SERVICE_ADDED,
+  SIGNAL_SERVICE_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 /* Member: one service of the manager, and the handler that follows it. */
 typedef struct
 {
@@ -281,6 +289,29 @@ bgs_manager_class_init (BgsManagerClass *klass)
   service_class->cancel = bgs_manager_cancel;
   service_class->wait_async = bgs_manager_wait_async;
   service_class->wait_finish = bgs_manager_wait_finish;
+
+  /**
+   * BgsManager::service-added:
+   * @self: the manager
+   * @service: the member just added
+   *
+   * Emitted after bgs_manager_add() added a member.
+   */
+  signals[SIGNAL_SERVICE_ADDED] =
+    g_signal_new ("service-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, BGS_TYPE_SERVICE);
+
+  /**
+   * BgsManager::service-removed:
+   * @self: the manager
+   * @service: the member just removed
+   *
+   * Emitted after bgs_manager_remove() removed a member; @service is still
+   * alive during the emission.
+   */
+  signals[SIGNAL_SERVICE_REMOVED] =
+    g_signal_new ("service-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, BGS_TYPE_SERVICE);
 }
 
 static void
@@ -354,6 +385,7 @@ bgs_manager_add (BgsManager  *self,
                                               self);
   g_hash_table_insert (self->members, (gpointer) bgs_service_get_name (service), member);
   update_is_running (self);
+  g_signal_emit (self, signals[SIGNAL_SERVICE_ADDED], 0, service);
 
   return TRUE;
 }
@@ -375,11 +407,15 @@ bgs_manager_remove (BgsManager  *self,
                     const char  *name,
                     GError     **error)
 {
+  g_autoptr(BgsService) service = NULL;
+  Member *member;
+
   g_return_val_if_fail (BGS_IS_MANAGER (self), FALSE);
   g_return_val_if_fail (name != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_hash_table_remove (self->members, name))
+  member = g_hash_table_lookup (self->members, name);
+  if (member == NULL)
     {
       g_set_error (error, BGS_ERROR, BGS_ERROR_NOT_FOUND,
                    "%s has no service named “%s”",
@@ -387,7 +423,11 @@ bgs_manager_remove (BgsManager  *self,
       return FALSE;
     }
 
+  service = g_object_ref (member->service);
+  g_hash_table_remove (self->members, name);
   update_is_running (self);
+  g_signal_emit (self, signals[SIGNAL_SERVICE_REMOVED], 0, service);
+
   return TRUE;
 }
 

@@ -33,9 +33,16 @@ typedef struct
   GQueue             waiters;     /* (element-type GTask) (owned) */
   GError            *last_error;  /* (nullable): result of the last wait */
   gboolean           was_running; /* as last notified for the task set */
+  gboolean           cancelled;   /* cancelled since it last stopped */
+  BgsServiceState    state;       /* as last notified */
 } BgsServicePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (BgsService, bgs_service, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE (BgsServiceState, bgs_service_state,
+  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_STOPPED, "stopped"),
+  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_RUNNING, "running"),
+  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_STOPPING, "stopping"))
 
 enum {
   PROP_0,
@@ -43,6 +50,7 @@ enum {
   PROP_IS_RUNNING,
   PROP_N_TASKS,
   PROP_LAST_ERROR,
+  PROP_STATE,
   N_PROPS
 };
 
@@ -310,6 +318,45 @@ bgs_service_real_cancel (BgsService *self,
   bgs_task_set_cancel (&priv->tasks);
 }
 
+/* ---- state ----------------------------------------------------------- */
+
+static void
+update_state (BgsService *self)
+{
+  BgsServicePrivate *priv = get_priv (self);
+  BgsServiceState state = bgs_service_get_state (self);
+
+  if (state == priv->state)
+    return;
+
+  priv->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/*
+ * Follows is-running however it is notified (subclasses that override
+ * is_running notify it themselves): a service that stopped is no longer
+ * on its way to stopped.
+ */
+static void
+bgs_service_dispatch_properties_changed (GObject     *object,
+                                         guint        n_pspecs,
+                                         GParamSpec **pspecs)
+{
+  BgsService *self = BGS_SERVICE (object);
+
+  G_OBJECT_CLASS (bgs_service_parent_class)->dispatch_properties_changed (object, n_pspecs, pspecs);
+
+  for (guint i = 0; i < n_pspecs; i++)
+    if (pspecs[i] == properties[PROP_IS_RUNNING])
+      {
+        if (!bgs_service_is_running (self))
+          get_priv (self)->cancelled = FALSE;
+        update_state (self);
+        break;
+      }
+}
+
 /* ---- GObject --------------------------------------------------------- */
 
 static void
@@ -360,6 +407,9 @@ bgs_service_get_property (GObject    *object,
     case PROP_LAST_ERROR:
       g_value_set_boxed (value, get_priv (self)->last_error);
       break;
+    case PROP_STATE:
+      g_value_set_enum (value, bgs_service_get_state (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -392,6 +442,7 @@ bgs_service_class_init (BgsServiceClass *klass)
   object_class->finalize = bgs_service_finalize;
   object_class->get_property = bgs_service_get_property;
   object_class->set_property = bgs_service_set_property;
+  object_class->dispatch_properties_changed = bgs_service_dispatch_properties_changed;
 
   klass->is_running = bgs_service_real_is_running;
   klass->cancel = bgs_service_real_cancel;
@@ -437,6 +488,17 @@ bgs_service_class_init (BgsServiceClass *klass)
   properties[PROP_LAST_ERROR] =
     g_param_spec_boxed ("last-error", NULL, NULL, G_TYPE_ERROR,
                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * BgsService:state:
+   *
+   * What the service is doing: stopped, running, or stopping (cancelled
+   * and still running). Notified when it changes.
+   */
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", NULL, NULL, BGS_TYPE_SERVICE_STATE,
+                       BGS_SERVICE_STATE_STOPPED,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
   notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
@@ -540,6 +602,23 @@ bgs_service_is_running (BgsService *self)
 }
 
 /**
+ * bgs_service_get_state:
+ * @self: a #BgsService
+ *
+ * Returns: what @self is doing (see #BgsService:state).
+ */
+BgsServiceState
+bgs_service_get_state (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), BGS_SERVICE_STATE_STOPPED);
+
+  if (!bgs_service_is_running (self))
+    return BGS_SERVICE_STATE_STOPPED;
+
+  return get_priv (self)->cancelled ? BGS_SERVICE_STATE_STOPPING : BGS_SERVICE_STATE_RUNNING;
+}
+
+/**
  * bgs_service_get_n_tasks:
  * @self: a #BgsService
  *
@@ -640,7 +719,10 @@ bgs_service_cancel (BgsService *self,
 {
   g_return_if_fail (BGS_IS_SERVICE (self));
 
+  if (bgs_service_is_running (self))
+    get_priv (self)->cancelled = TRUE;
   BGS_SERVICE_GET_CLASS (self)->cancel (self, message);
+  update_state (self);
 }
 
 /**

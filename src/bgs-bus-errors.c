@@ -1,0 +1,142 @@
+/* bgs-bus-errors.c: error groups on the wire.
+ *
+ * An error list is a(ssis): (name, GError domain as g_quark_to_string(),
+ * code, message), one entry per error a task raised. Groups are flattened
+ * to their leaves, so each entry keeps the real domain and code. Names of
+ * nested members are joined with '/'.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "bgs-bus-private.h"
+
+static int
+append_entry (sd_bus_message *message,
+              const char     *name,
+              const GError   *error,
+              const char     *text)
+{
+  return sd_bus_message_append (message, "(ssis)", name != NULL ? name : "",
+                                g_quark_to_string (error->domain), error->code,
+                                text);
+}
+
+static gboolean
+is_group (const GError *error)
+{
+  return bgs_error_get_errors (error) != NULL;
+}
+
+/*
+ * Appends the leaves under @error. @head is the service a leaf belongs to
+ * (by_service lists only), @tail the path of names below it.
+ */
+static int
+append_leaves (sd_bus_message *message,
+               const GError   *error,
+               const char     *head,
+               const char     *tail,
+               gboolean        by_service)
+{
+  GPtrArray *errors = bgs_error_get_errors (error);
+  const char * const *names = bgs_error_get_names (error);
+  g_autofree char *text = NULL;
+
+  if (!is_group (error))
+    {
+      if (!by_service)
+        return append_entry (message, tail, error, error->message);
+
+      text = tail != NULL ? g_strdup_printf ("%s: %s", tail, error->message) : NULL;
+      return append_entry (message, head, error, text != NULL ? text : error->message);
+    }
+
+  for (guint i = 0; i < errors->len; i++)
+    {
+      g_autofree char *path = tail != NULL ? g_strconcat (tail, "/", names[i], NULL)
+                                           : g_strdup (names[i]);
+      int r = append_leaves (message, errors->pdata[i], head, path, by_service);
+
+      if (r < 0)
+        return r;
+    }
+
+  return 0;
+}
+
+/*
+ * Appends @group (nullable: an empty list) as an a(ssis). With @by_service,
+ * @group is a manager's: the first field of each entry is the member, and
+ * the task's name leads the message.
+ */
+int
+bgs_bus_append_error_list (sd_bus_message *message,
+                           const GError   *group,
+                           gboolean        by_service)
+{
+  int r = sd_bus_message_open_container (message, 'a', "(ssis)");
+
+  if (r < 0 || group == NULL)
+    goto close;
+
+  if (!is_group (group))
+    {
+      r = append_entry (message, NULL, group, group->message);
+      goto close;
+    }
+
+  for (guint i = 0; i < bgs_error_get_errors (group)->len && r >= 0; i++)
+    {
+      const char *name = bgs_error_get_names (group)[i];
+      const GError *child = bgs_error_get_errors (group)->pdata[i];
+
+      r = by_service ? append_leaves (message, child, name, NULL, TRUE)
+                     : append_leaves (message, child, NULL, name, FALSE);
+    }
+
+close:
+  if (r < 0)
+    return r;
+  return sd_bus_message_close_container (message);
+}
+
+/*
+ * Answers @call with the a(ssis) of @error (NULL or a group). Any other
+ * error becomes a D-Bus error reply. A caller that has left is not an
+ * error: the reply goes nowhere.
+ */
+void
+bgs_bus_reply_error_list (sd_bus_message *call,
+                          const GError   *error)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  gboolean by_service = g_str_equal (sd_bus_message_get_interface (call), BGS_BUS_MANAGER_IFACE);
+  int r;
+
+  if (error != NULL && !is_group (error))
+    {
+      sd_bus_reply_method_errorf (call, SD_BUS_ERROR_FAILED, "%s", error->message);
+      return;
+    }
+
+  r = sd_bus_message_new_method_return (call, &reply);
+  if (r >= 0)
+    r = bgs_bus_append_error_list (reply, error, by_service);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+  if (r < 0)
+    g_debug ("Could not answer %s of %s: %s", sd_bus_message_get_member (call),
+             sd_bus_message_get_sender (call), g_strerror (-r));
+}
+
+/* Sets @error from a negative errno that sd-bus returned; returns it. */
+int
+bgs_bus_set_error_from_errno (GError     **error,
+                              int          negative_errno,
+                              const char  *what)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (-negative_errno),
+               "%s: %s", what, g_strerror (-negative_errno));
+  return negative_errno;
+}

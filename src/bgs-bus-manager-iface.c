@@ -1,0 +1,141 @@
+/* bgs-bus-manager-iface.c: org.bgservice1.Manager at /org/bgservice1. */
+#include "config.h"
+
+#include "bgs-bus-private.h"
+
+static int
+get_version (sd_bus *bus, const char *path, const char *interface,
+             const char *property, sd_bus_message *reply, void *userdata,
+             sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "s", bgs_get_version ());
+}
+
+static int
+method_list_services (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_autoptr(GPtrArray) services = bgs_manager_list (self->manager);
+  int r;
+
+  r = sd_bus_message_new_method_return (call, &reply);
+  if (r >= 0)
+    r = sd_bus_message_open_container (reply, 'a', "(sbuo)");
+
+  for (guint i = 0; i < services->len && r >= 0; i++)
+    {
+      BgsService *service = services->pdata[i];
+      BgsExportedService *exported = g_hash_table_lookup (self->exported,
+                                                          bgs_service_get_name (service));
+
+      if (exported == NULL)
+        continue;
+      r = sd_bus_message_append (reply, "(sbuo)", bgs_service_get_name (service),
+                                 bgs_service_is_running (service),
+                                 bgs_service_get_n_tasks (service),
+                                 bgs_exported_service_get_path (exported));
+    }
+
+  if (r >= 0)
+    r = sd_bus_message_close_container (reply);
+  if (r >= 0)
+    r = sd_bus_send (NULL, reply, NULL);
+
+  return r;
+}
+
+static int
+method_get_service (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+  BgsExportedService *exported;
+  const char *name;
+  int r;
+
+  r = sd_bus_message_read (call, "s", &name);
+  if (r < 0)
+    return r;
+
+  exported = g_hash_table_lookup (self->exported, name);
+  if (exported == NULL)
+    return sd_bus_error_setf (error, BGS_BUS_ERROR_NO_SUCH_SERVICE,
+                              "No service is named “%s”; ListServices gives their names",
+                              name);
+
+  return sd_bus_reply_method_return (call, "o", bgs_exported_service_get_path (exported));
+}
+
+static int
+method_start_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+  g_autoptr(GPtrArray) services = NULL;
+
+  if (!bgs_bus_authorize (self, call, error))
+    return -EACCES;
+
+  /* Each member on its own: a manager only starts when none runs. */
+  services = bgs_manager_list (self->manager);
+  for (guint i = 0; i < services->len; i++)
+    g_object_ref (services->pdata[i]);
+  g_ptr_array_set_free_func (services, g_object_unref);
+  for (guint i = 0; i < services->len; i++)
+    bgs_service_start (services->pdata[i]);
+
+  return sd_bus_reply_method_return (call, "");
+}
+
+static void
+on_all_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(BgsPendingCall) pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  bgs_service_stop_finish (BGS_SERVICE (source), result, &error);
+  bgs_pending_call_reply_errors (pending, error);
+}
+
+static int
+method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+  const char *message;
+  int r;
+
+  if (!bgs_bus_authorize (self, call, error))
+    return -EACCES;
+  r = sd_bus_message_read (call, "s", &message);
+  if (r < 0)
+    return r;
+
+  bgs_service_stop_async (BGS_SERVICE (self->manager), message, NULL, on_all_stopped,
+                          bgs_pending_call_new (self, call));
+  return 1;
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_PROPERTY ("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_METHOD_WITH_NAMES ("ListServices", "", SD_BUS_PARAM (),
+                            "a(sbuo)", SD_BUS_PARAM (services),
+                            method_list_services, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("GetService", "s", SD_BUS_PARAM (name),
+                            "o", SD_BUS_PARAM (path),
+                            method_get_service, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("StartAll", "", SD_BUS_PARAM (), "", SD_BUS_PARAM (),
+                            method_start_all, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("StopAll", "s", SD_BUS_PARAM (message),
+                            "a(ssis)", SD_BUS_PARAM (errors),
+                            method_stop_all, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_VTABLE_END
+};
+
+/* Serves org.bgservice1.Manager at the root object. */
+int
+bgs_bus_add_manager_iface (BgsBus       *self,
+                           sd_bus_slot **slot)
+{
+  return sd_bus_add_object_vtable (self->bus, slot, BGS_BUS_ROOT_PATH,
+                                   BGS_BUS_MANAGER_IFACE, manager_vtable, self);
+}

@@ -1,0 +1,78 @@
+/* bgs-bus-private.h: what the files of the D-Bus export share. */
+#pragma once
+
+#include "bgs-bus.h"
+#include "bgs-error.h"
+#include "bgs-version.h"
+#include "bgs-sd-bus-source.h"
+
+G_BEGIN_DECLS
+
+#define BGS_BUS_SERVICE_PREFIX   BGS_BUS_ROOT_PATH "/service"
+#define BGS_BUS_MANAGER_IFACE    "org.bgservice1.Manager"
+#define BGS_BUS_SERVICE_IFACE    "org.bgservice1.Service"
+#define BGS_BUS_ERROR_LIST_TYPE  "a(ssis)"
+
+typedef struct _BgsExportedService BgsExportedService;
+
+struct _BgsBus
+{
+  GObject       parent_instance;
+
+  sd_bus       *bus;              /* (owned) */
+  GSource      *source;           /* (owned): drives @bus */
+  BgsManager   *manager;          /* (owned) */
+  GHashTable   *exported;         /* (element-type utf8 BgsExportedService) (owned) */
+  sd_bus_slot  *slots[4];         /* (owned): vtables, enumerator, object manager */
+  gulong        added_handler;
+  gulong        removed_handler;
+  GArray       *allowed_uids;     /* (element-type guint32) */
+  GArray       *allowed_gids;     /* (element-type guint32) */
+  GQueue        changed;          /* (element-type BgsExportedService): properties to announce */
+  GSource      *flush_source;     /* (owned) (nullable) */
+};
+
+/* bgs-bus-access.c: who may change state, decided in one place. */
+gboolean bgs_bus_authorize           (BgsBus         *self,
+                                      sd_bus_message *call,
+                                      sd_bus_error   *error);
+
+/* bgs-bus-errors.c: GError groups on the wire, as a(ssis). */
+int      bgs_bus_append_error_list   (sd_bus_message *message,
+                                      const GError   *group,
+                                      gboolean        by_service);
+void     bgs_bus_reply_error_list    (sd_bus_message *call,
+                                      const GError   *error);
+int      bgs_bus_set_error_from_errno (GError      **error,
+                                       int           negative_errno,
+                                       const char   *what);
+
+/* bgs-bus-exported.c: one exported service. */
+BgsExportedService *bgs_exported_service_new       (BgsBus             *bus,
+                                                    BgsService         *service);
+void                bgs_exported_service_free      (BgsExportedService *self);
+BgsService         *bgs_exported_service_get_service (BgsExportedService *self);
+BgsBus             *bgs_exported_service_get_bus   (BgsExportedService *self);
+const char         *bgs_exported_service_get_path  (BgsExportedService *self);
+void                bgs_bus_flush_changes          (BgsBus             *self);
+
+/* bgs-bus-manager-iface.c and bgs-bus-service-iface.c: the vtables. */
+int      bgs_bus_add_manager_iface   (BgsBus *self,
+                                      sd_bus_slot **slot);
+int      bgs_bus_add_service_iface   (BgsBus *self,
+                                      sd_bus_slot **vtable_slot,
+                                      sd_bus_slot **enumerator_slot);
+
+/* bgs-bus-pending.c: a method call answered when an operation ends. */
+typedef struct _BgsPendingCall BgsPendingCall;
+
+BgsPendingCall *bgs_pending_call_new     (BgsBus         *bus,
+                                          sd_bus_message *call);
+sd_bus_message *bgs_pending_call_get_message (BgsPendingCall *self);
+void            bgs_pending_call_reply_errors (BgsPendingCall *self,
+                                               const GError   *error);
+void            bgs_pending_call_free    (BgsPendingCall *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsPendingCall, bgs_pending_call_free)
+
+G_END_DECLS

@@ -1,0 +1,273 @@
+/* bgs-bus-service-iface.c: org.bgservice1.Service.
+ *
+ * One fallback vtable serves every service below
+ * /org/bgservice1/service: find_service() decodes the label of the path
+ * (sd_bus_path_encode() escaping) and looks the name up, and a node
+ * enumerator lists the children for introspection and ObjectManager.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "bgs-bus-private.h"
+
+static BgsService *
+service_of (void *userdata)
+{
+  return bgs_exported_service_get_service (userdata);
+}
+
+/* ---- properties ------------------------------------------------------ */
+
+static int
+get_name (sd_bus *bus, const char *path, const char *interface,
+          const char *property, sd_bus_message *reply, void *userdata,
+          sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "s", bgs_service_get_name (service_of (userdata)));
+}
+
+static int
+get_is_running (sd_bus *bus, const char *path, const char *interface,
+                const char *property, sd_bus_message *reply, void *userdata,
+                sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "b", bgs_service_is_running (service_of (userdata)));
+}
+
+static int
+get_n_tasks (sd_bus *bus, const char *path, const char *interface,
+             const char *property, sd_bus_message *reply, void *userdata,
+             sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "u", bgs_service_get_n_tasks (service_of (userdata)));
+}
+
+static int
+get_last_errors (sd_bus *bus, const char *path, const char *interface,
+                 const char *property, sd_bus_message *reply, void *userdata,
+                 sd_bus_error *error)
+{
+  g_autoptr(GError) last = bgs_service_dup_last_error (service_of (userdata));
+
+  return bgs_bus_append_error_list (reply, last, FALSE);
+}
+
+static int
+get_state (sd_bus *bus, const char *path, const char *interface,
+           const char *property, sd_bus_message *reply, void *userdata,
+           sd_bus_error *error)
+{
+  g_autoptr(GEnumClass) states = g_type_class_ref (BGS_TYPE_SERVICE_STATE);
+  GEnumValue *state = g_enum_get_value (states, bgs_service_get_state (service_of (userdata)));
+
+  return sd_bus_message_append (reply, "s", state->value_nick);
+}
+
+/* ---- methods --------------------------------------------------------- */
+
+static BgsBus *
+bus_of (sd_bus_message *call, void *userdata)
+{
+  return bgs_exported_service_get_bus (userdata);
+}
+
+static int
+method_start (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  if (!bgs_bus_authorize (bus_of (call, userdata), call, error))
+    return -EACCES;
+
+  bgs_service_start (service_of (userdata));
+  return sd_bus_reply_method_return (call, "");
+}
+
+static int
+method_cancel (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  const char *message;
+  int r;
+
+  if (!bgs_bus_authorize (bus_of (call, userdata), call, error))
+    return -EACCES;
+  r = sd_bus_message_read (call, "s", &message);
+  if (r < 0)
+    return r;
+
+  bgs_service_cancel (service_of (userdata), message);
+  return sd_bus_reply_method_return (call, "");
+}
+
+static void
+on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(BgsPendingCall) pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  bgs_service_stop_finish (BGS_SERVICE (source), result, &error);
+  bgs_pending_call_reply_errors (pending, error);
+}
+
+static int
+method_stop (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsBus *bus = bus_of (call, userdata);
+  const char *message;
+  int r;
+
+  if (!bgs_bus_authorize (bus, call, error))
+    return -EACCES;
+  r = sd_bus_message_read (call, "s", &message);
+  if (r < 0)
+    return r;
+
+  bgs_service_stop_async (service_of (userdata), message, NULL, on_stopped,
+                          bgs_pending_call_new (bus, call));
+  return 1;
+}
+
+static void
+on_waited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(BgsPendingCall) pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  bgs_service_wait_finish (BGS_SERVICE (source), result, &error);
+  bgs_pending_call_reply_errors (pending, error);
+}
+
+static int
+method_wait (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  bgs_service_wait_async (service_of (userdata), NULL, on_waited,
+                          bgs_pending_call_new (bus_of (call, userdata), call));
+  return 1;
+}
+
+static void
+on_stopped_for_restart (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(BgsPendingCall) pending = user_data;
+  g_autoptr(GError) error = NULL;
+  BgsService *service = BGS_SERVICE (source);
+
+  bgs_service_stop_finish (service, result, &error);
+  bgs_service_start (service);
+  bgs_pending_call_reply_errors (pending, error);
+}
+
+static int
+method_restart (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsBus *bus = bus_of (call, userdata);
+  const char *message;
+  int r;
+
+  if (!bgs_bus_authorize (bus, call, error))
+    return -EACCES;
+  r = sd_bus_message_read (call, "s", &message);
+  if (r < 0)
+    return r;
+
+  bgs_service_stop_async (service_of (userdata), message, NULL, on_stopped_for_restart,
+                          bgs_pending_call_new (bus, call));
+  return 1;
+}
+
+static const sd_bus_vtable service_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_PROPERTY ("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("IsRunning", "b", get_is_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("NTasks", "u", get_n_tasks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("LastErrors", "a(ssis)", get_last_errors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_METHOD_WITH_NAMES ("Start", "", SD_BUS_PARAM (), "", SD_BUS_PARAM (),
+                            method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("Stop", "s", SD_BUS_PARAM (message),
+                            "a(ssis)", SD_BUS_PARAM (errors),
+                            method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("Cancel", "s", SD_BUS_PARAM (message), "", SD_BUS_PARAM (),
+                            method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("Wait", "", SD_BUS_PARAM (), "a(ssis)", SD_BUS_PARAM (errors),
+                            method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("Restart", "s", SD_BUS_PARAM (message),
+                            "a(ssis)", SD_BUS_PARAM (errors),
+                            method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_SIGNAL_WITH_NAMES ("TaskFailed", "ssis",
+                            SD_BUS_PARAM (task) SD_BUS_PARAM (domain)
+                            SD_BUS_PARAM (code) SD_BUS_PARAM (message), 0),
+  SD_BUS_VTABLE_END
+};
+
+/* ---- objects --------------------------------------------------------- */
+
+static int
+find_service (sd_bus *bus, const char *path, const char *interface,
+              void *userdata, void **found, sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+  char *name = NULL;
+  BgsExportedService *exported;
+  int r;
+
+  r = sd_bus_path_decode (path, BGS_BUS_SERVICE_PREFIX, &name);
+  if (r <= 0)
+    return r;
+
+  exported = g_hash_table_lookup (self->exported, name);
+  free (name);
+  if (exported == NULL)
+    return 0;
+
+  *found = exported;
+  return 1;
+}
+
+static int
+enumerate_services (sd_bus *bus, const char *prefix, void *userdata,
+                    char ***nodes, sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+  GHashTableIter iter;
+  BgsExportedService *exported;
+  char **paths = calloc (g_hash_table_size (self->exported) + 1, sizeof (char *));
+  gsize n = 0;
+
+  if (paths == NULL)
+    return -ENOMEM;
+
+  g_hash_table_iter_init (&iter, self->exported);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &exported))
+    {
+      paths[n] = strdup (bgs_exported_service_get_path (exported));
+      if (paths[n] == NULL)
+        {
+          while (n > 0)
+            free (paths[--n]);
+          free (paths);
+          return -ENOMEM;
+        }
+      n++;
+    }
+
+  *nodes = paths;
+  return 0;
+}
+
+/* Serves org.bgservice1.Service for every exported service. */
+int
+bgs_bus_add_service_iface (BgsBus       *self,
+                           sd_bus_slot **vtable_slot,
+                           sd_bus_slot **enumerator_slot)
+{
+  int r;
+
+  r = sd_bus_add_fallback_vtable (self->bus, vtable_slot, BGS_BUS_SERVICE_PREFIX,
+                                  BGS_BUS_SERVICE_IFACE, service_vtable,
+                                  find_service, self);
+  if (r < 0)
+    return r;
+
+  return sd_bus_add_node_enumerator (self->bus, enumerator_slot, BGS_BUS_SERVICE_PREFIX,
+                                     enumerate_services, self);
+}

@@ -1,0 +1,16 @@
+/* bgs-sd-bus-source.h: an sd_bus driven by a GMainContext. */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+G_BEGIN_DECLS
+
+GSource *bgs_sd_bus_source_new (sd_bus *bus);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus, sd_bus_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_message, sd_bus_message_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_slot, sd_bus_slot_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sd_bus_creds, sd_bus_creds_unref)
+
+G_END_DECLS

@@ -1,0 +1,26 @@
+/* bgsd-child.h: a command run in its own process group. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _BgsdChild BgsdChild;
+
+BgsdChild *bgsd_child_spawn      (const char * const  *argv,
+                                  const char          *command,
+                                  GError             **error);
+void       bgsd_child_wait_async (BgsdChild           *self,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data);
+gboolean   bgsd_child_wait_finish (BgsdChild          *self,
+                                   GAsyncResult       *result,
+                                   GError            **error);
+void       bgsd_child_terminate  (BgsdChild           *self,
+                                  guint                timeout_ms);
+GPid       bgsd_child_get_pid    (BgsdChild           *self);
+void       bgsd_child_free       (BgsdChild           *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsdChild, bgsd_child_free)
+
+G_END_DECLS

@@ -1,0 +1,779 @@
+/* bgsd-config.c: reading and checking the configuration of bgserviced.
+ *
+ * The file is a GKeyFile with one [Daemon] group and one [Service NAME]
+ * group per service. Everything is checked before anything runs: unknown
+ * groups and keys, keys that do not apply to the service's type, values,
+ * commands that cannot be executed. Every error names the file, the group
+ * and the key, and says what would be right.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+
+#include "bgsd-config.h"
+
+#define SERVICE_GROUP_PREFIX "Service "
+#define DEFAULT_CONFIG_RESOURCE "/org/bgservice1/bgserviced/default.conf"
+
+/* Where a value is being read from, for error messages. */
+typedef struct
+{
+  const char *origin;
+  const char *base_dir;
+  GKeyFile   *keyfile;
+} Parser;
+
+static void G_GNUC_PRINTF (6, 7)
+set_error (GError       **error,
+           const Parser  *parser,
+           const char    *group,
+           const char    *key,
+           GKeyFileError  code,
+           const char    *format,
+           ...)
+{
+  g_autofree char *problem = NULL;
+  va_list args;
+
+  va_start (args, format);
+  problem = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (key != NULL)
+    g_set_error (error, G_KEY_FILE_ERROR, code, "%s: [%s] %s: %s",
+                 parser->origin, group, key, problem);
+  else
+    g_set_error (error, G_KEY_FILE_ERROR, code, "%s: [%s]: %s",
+                 parser->origin, group, problem);
+}
+
+const char *
+bgsd_service_type_to_string (BgsdServiceType type)
+{
+  static const char * const names[] = { "exec", "timer", "clock", "module" };
+
+  return names[type];
+}
+
+static void
+service_config_free (gpointer data)
+{
+  BgsdServiceConfig *service = data;
+
+  g_free (service->name);
+  g_free (service->group);
+  g_free (service->exec);
+  g_strfreev (service->argv);
+  g_free (service->module_path);
+  g_free (service->fingerprint);
+  g_free (service);
+}
+
+void
+bgsd_config_free (BgsdConfig *config)
+{
+  if (config == NULL)
+    return;
+
+  g_free (config->origin);
+  g_clear_pointer (&config->keyfile, g_key_file_unref);
+  g_free (config->bus_name);
+  g_array_unref (config->control_uids);
+  g_array_unref (config->control_gids);
+  g_ptr_array_unref (config->services);
+  g_free (config);
+}
+
+const BgsdServiceConfig *
+bgsd_config_lookup (const BgsdConfig *config,
+                    const char       *name)
+{
+  for (guint i = 0; i < config->services->len; i++)
+    {
+      const BgsdServiceConfig *service = config->services->pdata[i];
+
+      if (g_str_equal (service->name, name))
+        return service;
+    }
+
+  return NULL;
+}
+
+/* ---- duplicates ------------------------------------------------------ */
+
+/*
+ * GKeyFile merges a group that appears twice and keeps the last of a key
+ * set twice, silently. An operator who wrote either most likely made a
+ * mistake, so the raw text is scanned for them first.
+ */
+static gboolean
+check_no_duplicates (const Parser  *parser,
+                     const char    *data,
+                     GError       **error)
+{
+  g_auto(GStrv) lines = g_strsplit (data, "\n", -1);
+  g_autoptr(GHashTable) groups = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *group = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      const char *equals;
+
+      if (*line == '\0' || *line == '#')
+        continue;
+
+      if (*line == '[' && g_str_has_suffix (line, "]"))
+        {
+          g_free (group);
+          group = g_strndup (line + 1, strlen (line) - 2);
+          if (!g_hash_table_add (groups, g_strdup (group)))
+            {
+              set_error (error, parser, group, NULL, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                         "the group appears twice (line %u); merge the two", i + 1);
+              return FALSE;
+            }
+          g_hash_table_remove_all (keys);
+          continue;
+        }
+
+      equals = strchr (line, '=');
+      if (group != NULL && equals != NULL)
+        {
+          g_autofree char *key = g_strstrip (g_strndup (line, (gsize) (equals - line)));
+
+          if (!g_hash_table_add (keys, g_strdup (key)))
+            {
+              set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                         "set twice (line %u); keep one", i + 1);
+              return FALSE;
+            }
+        }
+    }
+
+  return TRUE;
+}
+
+/* ---- values ---------------------------------------------------------- */
+
+static gboolean
+read_seconds (const Parser  *parser,
+              const char    *group,
+              const char    *key,
+              gboolean       allow_zero,
+              gboolean       allow_infinity,
+              guint         *out_ms,
+              GError       **error)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, key, NULL);
+  char *end = NULL;
+  double seconds;
+
+  g_strstrip (raw);
+  if (allow_infinity && g_str_equal (raw, "infinity"))
+    {
+      *out_ms = BGSD_TIMEOUT_INFINITE;
+      return TRUE;
+    }
+
+  errno = 0;
+  seconds = g_ascii_strtod (raw, &end);
+  if (*raw == '\0' || *end != '\0' || errno != 0 || !(seconds >= 0) ||
+      (!allow_zero && seconds == 0) || seconds * 1000 >= (double) (G_MAXUINT - 1))
+    {
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is not a number of seconds %s%s", raw,
+                 allow_zero ? "of 0 or more" : "above 0 (fractions are fine, like 0.5)",
+                 allow_infinity ? ", or “infinity”" : "");
+      return FALSE;
+    }
+
+  *out_ms = (guint) (seconds * 1000 + 0.5);
+  if (*out_ms == 0 && !allow_zero)
+    *out_ms = 1;
+  return TRUE;
+}
+
+static gboolean
+read_boolean (const Parser  *parser,
+              const char    *group,
+              const char    *key,
+              gboolean      *out,
+              GError       **error)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean value = g_key_file_get_boolean (parser->keyfile, group, key, &local);
+
+  if (local != NULL)
+    {
+      g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, key, NULL);
+
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is not a boolean; use true or false", raw);
+      return FALSE;
+    }
+
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+read_count (const Parser  *parser,
+            const char    *group,
+            const char    *key,
+            guint          max,
+            guint         *out,
+            GError       **error)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, key, NULL);
+  guint64 value;
+
+  g_strstrip (raw);
+  if (!g_ascii_string_to_unsigned (raw, 10, 1, max, &value, NULL))
+    {
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is not a whole number from 1 to %u", raw, max);
+      return FALSE;
+    }
+
+  *out = (guint) value;
+  return TRUE;
+}
+
+/* Splits a command line the way a shell would, without running one, and
+ * checks that its program can be executed. */
+static gboolean
+read_command (const Parser       *parser,
+              const char         *group,
+              BgsdServiceConfig  *service,
+              GError            **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *program = NULL;
+
+  service->exec = g_key_file_get_value (parser->keyfile, group, "Exec", NULL);
+  g_strstrip (service->exec);
+  if (!g_shell_parse_argv (service->exec, NULL, &service->argv, &local))
+    {
+      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "cannot split “%s” into a command: %s (quote as a shell would; "
+                 "no shell runs it)", service->exec, local->message);
+      return FALSE;
+    }
+
+  if (strchr (service->argv[0], '/') != NULL)
+    program = g_strdup (service->argv[0]);
+  else
+    program = g_find_program_in_path (service->argv[0]);
+
+  if (program == NULL)
+    {
+      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "command “%s” is not in PATH (%s); give its full path",
+                 service->argv[0], g_getenv ("PATH") != NULL ? g_getenv ("PATH") : "unset");
+      return FALSE;
+    }
+
+  if (!g_file_test (program, G_FILE_TEST_IS_EXECUTABLE) ||
+      g_file_test (program, G_FILE_TEST_IS_DIR))
+    {
+      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” %s", program,
+                 g_file_test (program, G_FILE_TEST_EXISTS)
+                   ? "cannot be executed (not an executable file)"
+                   : "does not exist");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_module_path (const Parser       *parser,
+                  const char         *group,
+                  BgsdServiceConfig  *service,
+                  GError            **error)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, "Module", NULL);
+
+  g_strstrip (raw);
+  if (*raw == '\0')
+    {
+      set_error (error, parser, group, "Module", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "is empty; give the path of a shared object");
+      return FALSE;
+    }
+
+  service->module_path = g_path_is_absolute (raw) ? g_strdup (raw)
+                                                  : g_build_filename (parser->base_dir, raw, NULL);
+  if (!g_file_test (service->module_path, G_FILE_TEST_IS_REGULAR))
+    {
+      set_error (error, parser, group, "Module", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is not a file", service->module_path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* ---- service groups -------------------------------------------------- */
+
+/* The keys a service group may hold, and the types each one applies to. */
+static const struct {
+  const char *key;
+  guint       types;  /* bit per BgsdServiceType; 0 for keys not supported */
+} service_keys[] = {
+  { "Type", 0xf },
+  { "AutoStart", 0xf },
+  { "Exec", 1 << BGSD_SERVICE_EXEC | 1 << BGSD_SERVICE_TIMER },
+  { "Instances", 1 << BGSD_SERVICE_EXEC },
+  { "IntervalSec", 1 << BGSD_SERVICE_TIMER | 1 << BGSD_SERVICE_CLOCK },
+  { "TimeoutStopSec", 1 << BGSD_SERVICE_EXEC | 1 << BGSD_SERVICE_TIMER },
+  { "Module", 1 << BGSD_SERVICE_MODULE },
+  { "Restart", 0 },
+  { "RestartSec", 0 },
+  { "StartLimitBurst", 0 },
+};
+
+static gboolean
+read_type (const Parser     *parser,
+           const char       *group,
+           BgsdServiceType  *type,
+           GError          **error)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, "Type", NULL);
+
+  if (raw == NULL)
+    {
+      set_error (error, parser, group, "Type", G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                 "missing; set it to exec, timer, clock or module");
+      return FALSE;
+    }
+
+  g_strstrip (raw);
+  for (BgsdServiceType t = BGSD_SERVICE_EXEC; t <= BGSD_SERVICE_MODULE; t++)
+    if (g_str_equal (raw, bgsd_service_type_to_string (t)))
+      {
+        *type = t;
+        return TRUE;
+      }
+
+  set_error (error, parser, group, "Type", G_KEY_FILE_ERROR_INVALID_VALUE,
+             "“%s” is not a service type; use exec, timer, clock or module", raw);
+  return FALSE;
+}
+
+/* Rejects keys this version does not know, and keys of other types. */
+static gboolean
+check_service_keys (const Parser     *parser,
+                    const char       *group,
+                    BgsdServiceType   type,
+                    GError          **error)
+{
+  g_auto(GStrv) keys = g_key_file_get_keys (parser->keyfile, group, NULL, NULL);
+
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      guint k;
+
+      for (k = 0; k < G_N_ELEMENTS (service_keys); k++)
+        if (g_str_equal (keys[i], service_keys[k].key))
+          break;
+
+      if (k == G_N_ELEMENTS (service_keys))
+        {
+          /* A module reads the keys the daemon does not know. */
+          if (type == BGSD_SERVICE_MODULE)
+            continue;
+          set_error (error, parser, group, keys[i], G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                     "unknown key; a Type=%s service takes %s", bgsd_service_type_to_string (type),
+                     type == BGSD_SERVICE_EXEC ? "AutoStart, Exec, Instances, TimeoutStopSec"
+                     : type == BGSD_SERVICE_TIMER ? "AutoStart, Exec, IntervalSec, TimeoutStopSec"
+                     : "AutoStart, IntervalSec");
+          return FALSE;
+        }
+
+      if (service_keys[k].types == 0)
+        {
+          set_error (error, parser, group, keys[i], G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                     "not supported by this version of bgserviced; remove it");
+          return FALSE;
+        }
+
+      if (!(service_keys[k].types & (1u << type)))
+        {
+          set_error (error, parser, group, keys[i], G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "does not apply to a Type=%s service; remove it or change Type",
+                     bgsd_service_type_to_string (type));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+require_key (const Parser  *parser,
+             const char    *group,
+             const char    *key,
+             const char    *why,
+             GError       **error)
+{
+  if (g_key_file_has_key (parser->keyfile, group, key, NULL))
+    return TRUE;
+
+  set_error (error, parser, group, key, G_KEY_FILE_ERROR_KEY_NOT_FOUND, "missing; %s", why);
+  return FALSE;
+}
+
+static int
+compare_strings (const void *a,
+                 const void *b)
+{
+  return strcmp (*(char * const *) a, *(char * const *) b);
+}
+
+/* Every key and value of @group, sorted: two groups with the same
+ * fingerprint configure the same service. */
+static char *
+fingerprint_group (GKeyFile   *keyfile,
+                   const char *group)
+{
+  g_auto(GStrv) keys = g_key_file_get_keys (keyfile, group, NULL, NULL);
+  GString *fingerprint = g_string_new (NULL);
+
+  qsort (keys, g_strv_length (keys), sizeof (char *), compare_strings);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autofree char *value = g_key_file_get_value (keyfile, group, keys[i], NULL);
+
+      g_string_append_printf (fingerprint, "%s=%s\n", keys[i], value);
+    }
+
+  return g_string_free (fingerprint, FALSE);
+}
+
+static gboolean
+has_key (const Parser *parser,
+         const char   *group,
+         const char   *key)
+{
+  return g_key_file_has_key (parser->keyfile, group, key, NULL);
+}
+
+static BgsdServiceConfig *
+read_service (const Parser  *parser,
+              const char    *group,
+              GError       **error)
+{
+  g_autoptr(GError) local = NULL;
+  BgsdServiceConfig *service = g_new0 (BgsdServiceConfig, 1);
+  gboolean ok;
+
+  service->group = g_strdup (group);
+  service->name = g_strdup (group + strlen (SERVICE_GROUP_PREFIX));
+  service->auto_start = TRUE;
+  service->instances = 1;
+  service->interval_ms = 1000;
+  service->timeout_stop_ms = 5000;
+
+  if (!bgs_service_name_validate (service->name, &local))
+    {
+      set_error (error, parser, group, NULL, G_KEY_FILE_ERROR_INVALID_VALUE, "%s", local->message);
+      service_config_free (service);
+      return NULL;
+    }
+
+  ok = read_type (parser, group, &service->type, error) &&
+       check_service_keys (parser, group, service->type, error) &&
+       (!has_key (parser, group, "AutoStart") ||
+        read_boolean (parser, group, "AutoStart", &service->auto_start, error));
+  if (!ok)
+    {
+      service_config_free (service);
+      return NULL;
+    }
+
+  switch (service->type)
+    {
+    case BGSD_SERVICE_EXEC:
+      ok = require_key (parser, group, "Exec", "a Type=exec service runs a command", error) &&
+           read_command (parser, group, service, error) &&
+           (!has_key (parser, group, "Instances") ||
+            read_count (parser, group, "Instances", 10000, &service->instances, error));
+      break;
+    case BGSD_SERVICE_TIMER:
+      ok = require_key (parser, group, "Exec", "a Type=timer service runs a command", error) &&
+           read_command (parser, group, service, error);
+      break;
+    case BGSD_SERVICE_MODULE:
+      ok = require_key (parser, group, "Module", "a Type=module service is made by a module", error) &&
+           read_module_path (parser, group, service, error);
+      break;
+    case BGSD_SERVICE_CLOCK:
+      break;
+    }
+
+  ok = ok && (!has_key (parser, group, "IntervalSec") ||
+              read_seconds (parser, group, "IntervalSec", FALSE, FALSE, &service->interval_ms, error));
+  ok = ok && (!has_key (parser, group, "TimeoutStopSec") ||
+              read_seconds (parser, group, "TimeoutStopSec", TRUE, TRUE, &service->timeout_stop_ms, error));
+
+  if (!ok)
+    {
+      service_config_free (service);
+      return NULL;
+    }
+
+  service->fingerprint = fingerprint_group (parser->keyfile, group);
+  return service;
+}
+
+/* ---- the daemon group ------------------------------------------------- */
+
+/* Splits a list written with spaces, commas or semicolons. */
+static GStrv
+split_list (const char *raw)
+{
+  g_auto(GStrv) parts = g_strsplit_set (raw, " \t,;", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (*parts[i] != '\0')
+      g_strv_builder_add (builder, parts[i]);
+
+  return g_strv_builder_end (builder);
+}
+
+static gboolean
+parse_id (const char *text,
+          guint32    *id)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT32 - 1, &value, NULL))
+    return FALSE;
+
+  *id = (guint32) value;
+  return TRUE;
+}
+
+static gboolean
+resolve_user (const char *text,
+              guint32    *uid)
+{
+  struct passwd *entry;
+
+  if (parse_id (text, uid))
+    return TRUE;
+
+  entry = getpwnam (text);
+  if (entry == NULL)
+    return FALSE;
+
+  *uid = entry->pw_uid;
+  return TRUE;
+}
+
+static gboolean
+resolve_group (const char *text,
+               guint32    *gid)
+{
+  struct group *entry;
+
+  if (parse_id (text, gid))
+    return TRUE;
+
+  entry = getgrnam (text);
+  if (entry == NULL)
+    return FALSE;
+
+  *gid = entry->gr_gid;
+  return TRUE;
+}
+
+static gboolean
+read_ids (const Parser  *parser,
+          const char    *key,
+          gboolean       groups,
+          GArray        *ids,
+          GError       **error)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, "Daemon", key, NULL);
+  g_auto(GStrv) names = split_list (raw);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      guint32 id;
+
+      if (!(groups ? resolve_group (names[i], &id) : resolve_user (names[i], &id)))
+        {
+          set_error (error, parser, "Daemon", key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "no %s is named “%s”; give a name this system knows, or a number",
+                     groups ? "group" : "user", names[i]);
+          return FALSE;
+        }
+      g_array_append_val (ids, id);
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_daemon_group (const Parser  *parser,
+                   BgsdConfig    *config,
+                   GError       **error)
+{
+  static const char * const known[] = { "BusName", "ControlUsers", "ControlGroups", NULL };
+  g_auto(GStrv) keys = g_key_file_get_keys (parser->keyfile, "Daemon", NULL, NULL);
+
+  for (guint i = 0; keys[i] != NULL; i++)
+    if (!g_strv_contains (known, keys[i]))
+      {
+        set_error (error, parser, "Daemon", keys[i], G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                   "unknown key; [Daemon] takes BusName, ControlUsers and ControlGroups");
+        return FALSE;
+      }
+
+  if (has_key (parser, "Daemon", "BusName"))
+    {
+      config->bus_name = g_key_file_get_value (parser->keyfile, "Daemon", "BusName", NULL);
+      g_strstrip (config->bus_name);
+      if (!g_dbus_is_name (config->bus_name) || g_dbus_is_unique_name (config->bus_name))
+        {
+          set_error (error, parser, "Daemon", "BusName", G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "“%s” is not a well-known D-Bus name (like org.example.Name)",
+                     config->bus_name);
+          return FALSE;
+        }
+    }
+
+  return (!has_key (parser, "Daemon", "ControlUsers") ||
+          read_ids (parser, "ControlUsers", FALSE, config->control_uids, error)) &&
+         (!has_key (parser, "Daemon", "ControlGroups") ||
+          read_ids (parser, "ControlGroups", TRUE, config->control_gids, error));
+}
+
+/* ---- loading --------------------------------------------------------- */
+
+static BgsdConfig *
+config_new (const char *origin)
+{
+  BgsdConfig *config = g_new0 (BgsdConfig, 1);
+
+  config->origin = g_strdup (origin);
+  config->keyfile = g_key_file_new ();
+  config->control_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  config->control_gids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  config->services = g_ptr_array_new_with_free_func (service_config_free);
+
+  return config;
+}
+
+static gboolean
+read_groups (const Parser  *parser,
+             BgsdConfig    *config,
+             GError       **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (parser->keyfile, NULL);
+
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      if (g_str_equal (groups[i], "Daemon"))
+        {
+          if (!read_daemon_group (parser, config, error))
+            return FALSE;
+        }
+      else if (g_str_has_prefix (groups[i], SERVICE_GROUP_PREFIX))
+        {
+          BgsdServiceConfig *service = read_service (parser, groups[i], error);
+
+          if (service == NULL)
+            return FALSE;
+          g_ptr_array_add (config->services, service);
+        }
+      else
+        {
+          set_error (error, parser, groups[i], NULL, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                     "unknown group; use [Daemon] or [Service NAME]");
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/*
+ * Reads a configuration from @data. @origin names it in errors, @base_dir
+ * anchors relative Module= paths.
+ */
+BgsdConfig *
+bgsd_config_load_data (const char  *data,
+                       gsize        length,
+                       const char  *origin,
+                       const char  *base_dir,
+                       GError     **error)
+{
+  g_autoptr(BgsdConfig) config = config_new (origin);
+  g_autoptr(GError) local = NULL;
+  g_autofree char *text = g_strndup (data, length);
+  Parser parser = { origin, base_dir, config->keyfile };
+
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING,
+                   "%s: not valid UTF-8 text", origin);
+      return NULL;
+    }
+
+  if (!g_key_file_load_from_data (config->keyfile, text, (gsize) -1, G_KEY_FILE_NONE, &local))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, local->code, "%s: %s", origin, local->message);
+      return NULL;
+    }
+
+  if (!check_no_duplicates (&parser, text, error) || !read_groups (&parser, config, error))
+    return NULL;
+
+  return g_steal_pointer (&config);
+}
+
+BgsdConfig *
+bgsd_config_load_file (const char  *path,
+                       GError     **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *absolute = g_canonicalize_filename (path, NULL);
+  g_autofree char *base_dir = g_path_get_dirname (absolute);
+  gsize length;
+
+  if (!g_file_get_contents (path, &data, &length, &local))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_NOT_FOUND,
+                   "%s: cannot read the configuration: %s", path, local->message);
+      return NULL;
+    }
+
+  return bgsd_config_load_data (data, length, path, base_dir, error);
+}
+
+/* The configuration built into the daemon, for machines without a file. */
+BgsdConfig *
+bgsd_config_load_default (GError **error)
+{
+  g_autoptr(GBytes) bytes = g_resources_lookup_data (DEFAULT_CONFIG_RESOURCE,
+                                                     G_RESOURCE_LOOKUP_FLAGS_NONE, error);
+  gsize length;
+  const char *data;
+
+  if (bytes == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (bytes, &length);
+  return bgsd_config_load_data (data, length, "(built-in default configuration)", "/", error);
+}

@@ -1,0 +1,62 @@
+/* bgsd-config.h: the configuration of bgserviced. */
+#pragma once
+
+#include <bgservice.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  BGSD_SERVICE_EXEC,
+  BGSD_SERVICE_TIMER,
+  BGSD_SERVICE_CLOCK,
+  BGSD_SERVICE_MODULE,
+} BgsdServiceType;
+
+/* Timeouts given as "infinity": never send SIGKILL. */
+#define BGSD_TIMEOUT_INFINITE G_MAXUINT
+
+/* BgsdServiceConfig: one `[Service NAME]` group, checked. */
+typedef struct
+{
+  char            *name;
+  char            *group;
+  BgsdServiceType  type;
+  gboolean         auto_start;
+  char            *exec;             /* exec, timer: the command as written */
+  char           **argv;             /* exec, timer: the command, split */
+  guint            instances;        /* exec */
+  guint            interval_ms;      /* timer, clock */
+  guint            timeout_stop_ms;  /* exec, timer; BGSD_TIMEOUT_INFINITE */
+  char            *module_path;      /* module: absolute */
+  char            *fingerprint;      /* every key and value: equal when unchanged */
+} BgsdServiceConfig;
+
+/* BgsdConfig: a whole configuration file, checked. */
+typedef struct
+{
+  char      *origin;         /* the file's path, or a description */
+  GKeyFile  *keyfile;
+  char      *bus_name;       /* (nullable): not set in the file */
+  GArray    *control_uids;   /* (element-type guint32) */
+  GArray    *control_gids;   /* (element-type guint32) */
+  GPtrArray *services;       /* (element-type BgsdServiceConfig): file order */
+} BgsdConfig;
+
+BgsdConfig *bgsd_config_load_file    (const char  *path,
+                                      GError     **error);
+BgsdConfig *bgsd_config_load_default (GError     **error);
+BgsdConfig *bgsd_config_load_data    (const char  *data,
+                                      gsize        length,
+                                      const char  *origin,
+                                      const char  *base_dir,
+                                      GError     **error);
+void        bgsd_config_free         (BgsdConfig  *config);
+
+const BgsdServiceConfig *bgsd_config_lookup (const BgsdConfig *config,
+                                             const char       *name);
+
+const char *bgsd_service_type_to_string (BgsdServiceType type);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsdConfig, bgsd_config_free)
+
+G_END_DECLS

@@ -1,0 +1,517 @@
+/* bgsd-daemon.c: the running daemon.
+ *
+ * BgsdDaemon puts a configuration to work: a BgsManager holding one
+ * service per [Service] group, exported on D-Bus by a BgsBus under the
+ * configured name, with systemd told at each step. SIGTERM and SIGINT stop
+ * every service and end the loop; SIGHUP reloads the configuration,
+ * applying added, removed and changed services.
+ */
+#include "config.h"
+
+#include <glib-unix.h>
+
+#include "bgsd-daemon.h"
+#include "bgsd-notify.h"
+#include "bgsd-services.h"
+
+typedef struct
+{
+  const BgsdDaemonOptions *options;
+  GMainLoop               *loop;
+  BgsManager              *manager;
+  BgsBus                  *bus;
+  BgsdConfig              *config;
+  char                    *owned_name;
+  int                      exit_status;
+  gboolean                 stopping;
+  gboolean                 reloading;
+  guint                    replacing;  /* services a reload is still stopping */
+} BgsdDaemon;
+
+#define DEFAULT_CONFIG_PATH SYSCONFDIR "/bgservice/bgserviced.conf"
+
+/* ---- status ---------------------------------------------------------- */
+
+static void
+update_status (BgsdDaemon *daemon)
+{
+  g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
+  g_autofree char *status = NULL;
+  guint running = 0;
+
+  for (guint i = 0; i < services->len; i++)
+    running += bgs_service_is_running (services->pdata[i]);
+
+  if (daemon->stopping)
+    status = g_strdup_printf ("Stopping: %u of %u services still running", running, services->len);
+  else
+    status = g_strdup_printf ("%u services, %u running", services->len, running);
+  bgsd_notify_status (status);
+}
+
+static void
+on_member_running_changed (BgsService *service,
+                           GParamSpec *pspec,
+                           BgsdDaemon *daemon)
+{
+  update_status (daemon);
+}
+
+static void
+on_task_failed (BgsService   *service,
+                GTask        *task,
+                const GError *error,
+                BgsdDaemon   *daemon)
+{
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                    "BGS_SERVICE", bgs_service_get_name (service),
+                    "BGS_TASK", g_task_get_name (task),
+                    "MESSAGE", "%s: task %s failed: %s", bgs_service_get_name (service),
+                    g_task_get_name (task), error->message);
+}
+
+static void
+on_member_added (BgsManager *manager,
+                 BgsService *service,
+                 BgsdDaemon *daemon)
+{
+  g_signal_connect (service, "notify::is-running", G_CALLBACK (on_member_running_changed), daemon);
+  g_signal_connect (service, "task-failed", G_CALLBACK (on_task_failed), daemon);
+  update_status (daemon);
+}
+
+static void
+on_member_removed (BgsManager *manager,
+                   BgsService *service,
+                   BgsdDaemon *daemon)
+{
+  g_signal_handlers_disconnect_by_data (service, daemon);
+  update_status (daemon);
+}
+
+/* Logs each failure of a group, one line per task. */
+static void
+log_failures (const GError *group,
+              const char   *what)
+{
+  GPtrArray *members = bgs_error_get_errors (group);
+
+  if (members == NULL)
+    {
+      g_warning ("%s failed: %s", what, group->message);
+      return;
+    }
+
+  for (guint i = 0; i < members->len; i++)
+    {
+      const char *service = bgs_error_get_names (group)[i];
+      const GError *member = members->pdata[i];
+      GPtrArray *tasks = bgs_error_get_errors (member);
+
+      for (guint t = 0; tasks != NULL && t < tasks->len; t++)
+        {
+          const GError *error = tasks->pdata[t];
+
+          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                            "BGS_SERVICE", service,
+                            "BGS_TASK", bgs_error_get_names (member)[t],
+                            "MESSAGE", "%s: task %s had failed: %s (%s %d)", service,
+                            bgs_error_get_names (member)[t], error->message,
+                            g_quark_to_string (error->domain), error->code);
+        }
+      if (tasks == NULL)
+        g_warning ("%s: %s", service, member->message);
+    }
+}
+
+/* ---- services -------------------------------------------------------- */
+
+static gboolean
+add_service (BgsdDaemon               *daemon,
+             const BgsdServiceConfig  *service_config,
+             gboolean                  start,
+             GError                  **error)
+{
+  g_autoptr(BgsService) service = bgsd_service_create (daemon->config, service_config, error);
+
+  if (service == NULL || !bgs_manager_add (daemon->manager, service, error))
+    return FALSE;
+
+  if (start && service_config->auto_start)
+    bgs_service_start (service);
+  return TRUE;
+}
+
+static gboolean
+add_services (BgsdDaemon  *daemon,
+              GError     **error)
+{
+  for (guint i = 0; i < daemon->config->services->len; i++)
+    if (!add_service (daemon, daemon->config->services->pdata[i], FALSE, error))
+      return FALSE;
+
+  return TRUE;
+}
+
+static void
+start_auto_services (BgsdDaemon *daemon)
+{
+  for (guint i = 0; i < daemon->config->services->len; i++)
+    {
+      const BgsdServiceConfig *config = daemon->config->services->pdata[i];
+
+      if (config->auto_start)
+        bgs_service_start (bgs_manager_lookup (daemon->manager, config->name));
+    }
+}
+
+/* ---- the bus ----------------------------------------------------------- */
+
+static void
+on_bus_closed (BgsBus     *bus,
+               BgsdDaemon *daemon);
+
+static gboolean
+connect_bus (BgsdDaemon  *daemon,
+             GError     **error)
+{
+  switch (daemon->options->bus_kind)
+    {
+    case BGSD_BUS_SYSTEM:
+      daemon->bus = bgs_bus_new_system (daemon->manager, error);
+      break;
+    case BGSD_BUS_SESSION:
+      daemon->bus = bgs_bus_new_session (daemon->manager, error);
+      break;
+    case BGSD_BUS_ADDRESS:
+      daemon->bus = bgs_bus_new_for_address (daemon->manager, daemon->options->bus_address, error);
+      break;
+    }
+
+  if (daemon->bus == NULL)
+    return FALSE;
+
+  g_signal_connect (daemon->bus, "closed", G_CALLBACK (on_bus_closed), daemon);
+  return TRUE;
+}
+
+static void
+apply_access (BgsdDaemon *daemon)
+{
+  bgs_bus_clear_allowed (daemon->bus);
+  for (guint i = 0; i < daemon->config->control_uids->len; i++)
+    bgs_bus_allow_uid (daemon->bus, g_array_index (daemon->config->control_uids, guint32, i));
+  for (guint i = 0; i < daemon->config->control_gids->len; i++)
+    bgs_bus_allow_gid (daemon->bus, g_array_index (daemon->config->control_gids, guint32, i));
+}
+
+static const char *
+wanted_bus_name (BgsdDaemon *daemon)
+{
+  if (daemon->options->bus_name != NULL)
+    return daemon->options->bus_name;
+  if (daemon->config->bus_name != NULL)
+    return daemon->config->bus_name;
+  return BGS_BUS_NAME;
+}
+
+/* Owns the wanted name; a name owned before is released once the new one
+ * is held. */
+static gboolean
+claim_bus_name (BgsdDaemon  *daemon,
+                GError     **error)
+{
+  const char *wanted = wanted_bus_name (daemon);
+  g_autoptr(GError) local = NULL;
+
+  if (g_strcmp0 (wanted, daemon->owned_name) == 0)
+    return TRUE;
+
+  if (!bgs_bus_request_name (daemon->bus, wanted, error))
+    return FALSE;
+
+  if (daemon->owned_name != NULL && !bgs_bus_release_name (daemon->bus, daemon->owned_name, &local))
+    g_warning ("%s", local->message);
+
+  g_free (daemon->owned_name);
+  daemon->owned_name = g_strdup (wanted);
+  g_message ("Serving %s as %s on the bus", BGS_BUS_ROOT_PATH, wanted);
+  return TRUE;
+}
+
+/* ---- stopping -------------------------------------------------------- */
+
+static void
+on_all_stopped (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  BgsdDaemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!bgs_service_stop_finish (BGS_SERVICE (source), result, &error))
+    {
+      log_failures (error, "Stopping");
+      daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
+    }
+
+  g_message ("Every service stopped; exiting with status %d", daemon->exit_status);
+  g_main_loop_quit (daemon->loop);
+}
+
+static void
+stop_daemon (BgsdDaemon *daemon,
+             const char *why)
+{
+  if (daemon->stopping)
+    return;
+
+  g_message ("Stopping every service: %s", why);
+  daemon->stopping = TRUE;
+  bgsd_notify_stopping ();
+  update_status (daemon);
+  bgs_service_stop_async (BGS_SERVICE (daemon->manager), why, NULL, on_all_stopped, daemon);
+}
+
+static gboolean
+on_terminate (gpointer user_data)
+{
+  stop_daemon (user_data, "the daemon was asked to stop");
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_bus_closed (BgsBus     *bus,
+               BgsdDaemon *daemon)
+{
+  /* Without the bus nobody can control the services: systemd restarts us. */
+  daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
+  stop_daemon (daemon, "the D-Bus connection was lost");
+}
+
+/* ---- reloading ------------------------------------------------------- */
+
+static void
+finish_reload (BgsdDaemon *daemon)
+{
+  if (daemon->replacing > 0)
+    return;
+
+  daemon->reloading = FALSE;
+  g_message ("Configuration reloaded from %s", daemon->config->origin);
+  update_status (daemon);
+  bgsd_notify_ready ();
+}
+
+/* ReplaceOp: a service a reload stops, then removes or replaces. */
+typedef struct
+{
+  BgsdDaemon        *daemon;
+  char              *name;
+  BgsdServiceConfig *replacement;  /* (unowned, in daemon->config) (nullable) */
+} ReplaceOp;
+
+static void
+on_replaced_service_stopped (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  ReplaceOp *op = user_data;
+  BgsdDaemon *daemon = op->daemon;
+  g_autoptr(GError) error = NULL;
+
+  if (!bgs_service_stop_finish (BGS_SERVICE (source), result, &error))
+    g_warning ("Stopping %s for the reload: %s", op->name, error->message);
+
+  bgs_manager_remove (daemon->manager, op->name, NULL);
+  g_clear_error (&error);
+  if (op->replacement != NULL && !add_service (daemon, op->replacement, TRUE, &error))
+    g_warning ("%s is not running after the reload: %s", op->name, error->message);
+  else if (op->replacement == NULL)
+    g_message ("Removed service %s", op->name);
+  else
+    g_message ("Restarted service %s with its new settings", op->name);
+
+  g_free (op->name);
+  g_free (op);
+  daemon->replacing--;
+  finish_reload (daemon);
+}
+
+static void
+replace_service (BgsdDaemon        *daemon,
+                 const char        *name,
+                 BgsdServiceConfig *replacement)
+{
+  ReplaceOp *op = g_new0 (ReplaceOp, 1);
+  BgsService *service = bgs_manager_lookup (daemon->manager, name);
+
+  op->daemon = daemon;
+  op->name = g_strdup (name);
+  op->replacement = replacement;
+  daemon->replacing++;
+  bgs_service_stop_async (service, "configuration reloaded", NULL, on_replaced_service_stopped, op);
+}
+
+/* Applies @config in place of the current configuration. */
+static void
+apply_config (BgsdDaemon *daemon,
+              BgsdConfig *config)
+{
+  g_autoptr(BgsdConfig) old = daemon->config;
+  g_autoptr(GError) error = NULL;
+
+  daemon->config = config;
+  apply_access (daemon);
+  if (!claim_bus_name (daemon, &error))
+    g_warning ("Keeping the bus name %s: %s", daemon->owned_name, error->message);
+
+  daemon->replacing++;  /* until every operation below is under way */
+  for (guint i = 0; i < old->services->len; i++)
+    {
+      const BgsdServiceConfig *before = old->services->pdata[i];
+      const BgsdServiceConfig *after = bgsd_config_lookup (config, before->name);
+
+      if (after == NULL || !g_str_equal (after->fingerprint, before->fingerprint))
+        replace_service (daemon, before->name, (BgsdServiceConfig *) after);
+    }
+
+  for (guint i = 0; i < config->services->len; i++)
+    {
+      const BgsdServiceConfig *after = config->services->pdata[i];
+
+      g_clear_error (&error);
+      if (bgsd_config_lookup (old, after->name) == NULL)
+        {
+          if (add_service (daemon, after, TRUE, &error))
+            g_message ("Added service %s", after->name);
+          else
+            g_warning ("Cannot add service %s: %s", after->name, error->message);
+        }
+    }
+
+  daemon->replacing--;
+  finish_reload (daemon);
+}
+
+static gboolean
+on_reload (gpointer user_data)
+{
+  BgsdDaemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+  BgsdConfig *config;
+
+  if (daemon->stopping || daemon->reloading)
+    {
+      g_message ("Ignoring SIGHUP: %s", daemon->stopping ? "stopping" : "a reload is under way");
+      return G_SOURCE_CONTINUE;
+    }
+
+  g_message ("Reloading the configuration");
+  daemon->reloading = TRUE;
+  bgsd_notify_reloading ();
+
+  config = bgsd_daemon_load_config (daemon->options->config_path, &error);
+  if (config == NULL)
+    {
+      g_warning ("Reload failed, the previous configuration stays: %s", error->message);
+      daemon->reloading = FALSE;
+      bgsd_notify_status ("Reload failed; running the previous configuration");
+      bgsd_notify_ready ();
+      return G_SOURCE_CONTINUE;
+    }
+
+  apply_config (daemon, config);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- running --------------------------------------------------------- */
+
+/*
+ * Loads @config_path, or when it is NULL the default file, or when that
+ * does not exist the built-in configuration.
+ */
+BgsdConfig *
+bgsd_daemon_load_config (const char  *config_path,
+                         GError     **error)
+{
+  if (config_path != NULL)
+    return bgsd_config_load_file (config_path, error);
+
+  if (g_file_test (DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS))
+    return bgsd_config_load_file (DEFAULT_CONFIG_PATH, error);
+
+  return bgsd_config_load_default (error);
+}
+
+static void
+daemon_clear (BgsdDaemon *daemon)
+{
+  if (daemon->manager != NULL)
+    {
+      g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
+
+      for (guint i = 0; i < services->len; i++)
+        g_signal_handlers_disconnect_by_data (services->pdata[i], daemon);
+      g_signal_handlers_disconnect_by_data (daemon->manager, daemon);
+    }
+  if (daemon->bus != NULL)
+    g_signal_handlers_disconnect_by_data (daemon->bus, daemon);
+
+  g_clear_object (&daemon->bus);
+  g_clear_object (&daemon->manager);
+  g_clear_pointer (&daemon->config, bgsd_config_free);
+  g_clear_pointer (&daemon->loop, g_main_loop_unref);
+  g_clear_pointer (&daemon->owned_name, g_free);
+}
+
+/* Runs @config (taken) until a signal stops the daemon; returns the exit
+ * status. */
+int
+bgsd_daemon_run (const BgsdDaemonOptions *options,
+                 BgsdConfig              *config)
+{
+  BgsdDaemon daemon = { .options = options, .config = config };
+  g_autoptr(GError) error = NULL;
+  guint signal_sources[3];
+  int status;
+
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  daemon.manager = bgs_manager_new ("bgserviced");
+  g_signal_connect (daemon.manager, "service-added", G_CALLBACK (on_member_added), &daemon);
+  g_signal_connect (daemon.manager, "service-removed", G_CALLBACK (on_member_removed), &daemon);
+
+  if (!add_services (&daemon, &error))
+    {
+      g_printerr ("bgserviced: %s\n", error->message);
+      daemon_clear (&daemon);
+      return BGSD_EXIT_CONFIG;
+    }
+
+  if (!connect_bus (&daemon, &error) || !claim_bus_name (&daemon, &error))
+    {
+      g_printerr ("bgserviced: %s\n", error->message);
+      daemon_clear (&daemon);
+      return BGSD_EXIT_TASKS_FAILED;
+    }
+  apply_access (&daemon);
+
+  signal_sources[0] = g_unix_signal_add (SIGTERM, on_terminate, &daemon);
+  signal_sources[1] = g_unix_signal_add (SIGINT, on_terminate, &daemon);
+  signal_sources[2] = g_unix_signal_add (SIGHUP, on_reload, &daemon);
+
+  start_auto_services (&daemon);
+  update_status (&daemon);
+  bgsd_notify_ready ();
+  bgsd_notify_start_watchdog ();
+  g_message ("bgserviced %s ready with %u services from %s", PACKAGE_VERSION,
+             daemon.config->services->len, daemon.config->origin);
+
+  g_main_loop_run (daemon.loop);
+
+  for (guint i = 0; i < G_N_ELEMENTS (signal_sources); i++)
+    g_source_remove (signal_sources[i]);
+  status = daemon.exit_status;
+  daemon_clear (&daemon);
+  return status;
+}

@@ -1,0 +1,142 @@
+/* bgsd-exec-service.c: Type=exec, commands that run as tasks.
+ *
+ * Each of the Instances= copies of the command is one task. Exit status 0
+ * ends the task cleanly, another status fails it with G_SPAWN_EXIT_ERROR,
+ * a signal nobody sent fails it with G_SPAWN_ERROR. Cancelling the task
+ * terminates the command's process group (SIGTERM, then SIGKILL after
+ * TimeoutStopSec=), and a task ended that way counts as cancelled.
+ */
+#include "config.h"
+
+#include "bgsd-child.h"
+#include "bgsd-exec-service.h"
+
+struct _BgsdExecService
+{
+  BgsService  parent_instance;
+
+  char      **argv;
+  char       *command;
+  guint       instances;
+  guint       timeout_stop_ms;
+};
+
+G_DEFINE_FINAL_TYPE (BgsdExecService, bgsd_exec_service, BGS_TYPE_SERVICE)
+
+/* Instance: one running copy of the command, the data of its task. */
+typedef struct
+{
+  BgsdExecService *service;       /* (unowned): the task holds it */
+  BgsdChild       *child;         /* (owned) */
+  GSource         *cancel_watch;  /* (owned) */
+} Instance;
+
+static void
+instance_free (Instance *instance)
+{
+  g_source_destroy (instance->cancel_watch);
+  g_source_unref (instance->cancel_watch);
+  bgsd_child_free (instance->child);
+  g_free (instance);
+}
+
+static void
+on_instance_exited (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Instance *instance = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (bgsd_child_wait_finish (instance->child, result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+on_instance_cancelled (GCancellable *cancellable,
+                       gpointer      user_data)
+{
+  Instance *instance = user_data;
+
+  bgsd_child_terminate (instance->child, instance->service->timeout_stop_ms);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_instance (BgsdExecService *self,
+                guint            number)
+{
+  g_autofree char *name = g_strdup_printf ("instance-%u", number);
+  g_autoptr(GTask) task = bgs_service_task_new (BGS_SERVICE (self), name);
+  g_autoptr(GError) error = NULL;
+  Instance *instance;
+  BgsdChild *child;
+
+  child = bgsd_child_spawn ((const char * const *) self->argv, self->command, &error);
+  if (child == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  instance = g_new0 (Instance, 1);
+  instance->service = self;
+  instance->child = child;
+  instance->cancel_watch = g_cancellable_source_new (g_task_get_cancellable (task));
+  g_source_set_callback (instance->cancel_watch, G_SOURCE_FUNC (on_instance_cancelled),
+                         instance, NULL);
+  g_source_attach (instance->cancel_watch, bgs_service_get_context (BGS_SERVICE (self)));
+  g_task_set_task_data (task, instance, (GDestroyNotify) instance_free);
+
+  g_debug ("%s: started “%s” as PID %d", bgs_service_get_name (BGS_SERVICE (self)),
+           self->command, (int) bgsd_child_get_pid (child));
+  bgsd_child_wait_async (child, on_instance_exited, g_steal_pointer (&task));
+}
+
+static void
+bgsd_exec_service_start (BgsService *service)
+{
+  BgsdExecService *self = BGSD_EXEC_SERVICE (service);
+
+  for (guint i = 1; i <= self->instances; i++)
+    start_instance (self, i);
+}
+
+static void
+bgsd_exec_service_finalize (GObject *object)
+{
+  BgsdExecService *self = BGSD_EXEC_SERVICE (object);
+
+  g_strfreev (self->argv);
+  g_free (self->command);
+
+  G_OBJECT_CLASS (bgsd_exec_service_parent_class)->finalize (object);
+}
+
+static void
+bgsd_exec_service_class_init (BgsdExecServiceClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = bgsd_exec_service_finalize;
+  BGS_SERVICE_CLASS (klass)->start = bgsd_exec_service_start;
+}
+
+static void
+bgsd_exec_service_init (BgsdExecService *self)
+{
+}
+
+BgsService *
+bgsd_exec_service_new (const BgsdServiceConfig *config)
+{
+  BgsdExecService *self = g_object_new (BGSD_TYPE_EXEC_SERVICE, "name", config->name, NULL);
+
+  self->argv = g_strdupv (config->argv);
+  self->command = g_strdup (config->exec);
+  self->instances = config->instances;
+  self->timeout_stop_ms = config->timeout_stop_ms;
+
+  return BGS_SERVICE (self);
+}

@@ -1,0 +1,28 @@
+/* bgsd-services.c: a service from its configuration, whatever its type. */
+#include "config.h"
+
+#include "bgsd-clock-service.h"
+#include "bgsd-exec-service.h"
+#include "bgsd-module.h"
+#include "bgsd-services.h"
+#include "bgsd-timer-service.h"
+
+BgsService *
+bgsd_service_create (const BgsdConfig        *config,
+                     const BgsdServiceConfig *service,
+                     GError                 **error)
+{
+  switch (service->type)
+    {
+    case BGSD_SERVICE_EXEC:
+      return bgsd_exec_service_new (service);
+    case BGSD_SERVICE_TIMER:
+      return bgsd_timer_service_new (service);
+    case BGSD_SERVICE_CLOCK:
+      return bgsd_clock_service_new (service);
+    case BGSD_SERVICE_MODULE:
+      return bgsd_module_create_service (config, service, error);
+    }
+
+  g_assert_not_reached ();
+}

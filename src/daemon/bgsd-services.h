@@ -1,0 +1,12 @@
+/* bgsd-services.h: a service from its configuration. */
+#pragma once
+
+#include "bgsd-config.h"
+
+G_BEGIN_DECLS
+
+BgsService *bgsd_service_create (const BgsdConfig        *config,
+                                 const BgsdServiceConfig *service,
+                                 GError                 **error);
+
+G_END_DECLS
