@@ -46,4 +46,11 @@ typedef BgsService *(*BgsModuleCreateFunc) (const char  *name,
                                             const char  *group,
                                             GError     **error);
 
+/* The entry point itself, declared so that a module's definition is
+ * checked against it. The library does not define it: modules do. */
+BgsService *bgs_module_create_service (const char  *name,
+                                       GKeyFile    *config,
+                                       const char  *group,
+                                       GError     **error);
+
 G_END_DECLS

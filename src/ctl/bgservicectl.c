@@ -1,0 +1,505 @@
+/* bgservicectl.c: the command line of bgservicectl, the client of
+ * bgserviced.
+ *
+ *   bgservicectl [--system | --session | --address=ADDRESS] [--bus-name=NAME]
+ *                COMMAND [COMMAND OPTION…] [NAME…]
+ *
+ * Options are parsed twice: the options before the command by the main
+ * GOptionContext (which stops at the command), the rest by a context of
+ * the command's own, which knows the connection options too, so that
+ * `bgservicectl stop --session web` works and `bgservicectl stop --help`
+ * describes stop. Everything else is dispatched to ctl-commands.c.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl-bus.h"
+#include "ctl-commands.h"
+#include "ctl-exit.h"
+#include "ctl-output.h"
+#include "ctl-wire.h"
+
+/* ConnectionOptions: where the daemon is; given before or after the command. */
+typedef struct
+{
+  gboolean  system;
+  gboolean  session;
+  char     *address;
+  char     *bus_name;
+} ConnectionOptions;
+
+static void
+connection_options_clear (ConnectionOptions *self)
+{
+  g_clear_pointer (&self->address, g_free);
+  g_clear_pointer (&self->bus_name, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ConnectionOptions, connection_options_clear)
+
+/* Command: a command of bgservicectl and its documentation. */
+typedef struct
+{
+  const char     *name;
+  const char     *arguments;     /* after the name in the usage line */
+  gboolean        needs_names;   /* at least one NAME; else none */
+  gboolean        takes_message; /* --message */
+  const char     *summary;       /* for COMMAND --help */
+  const char     *exit_status;   /* for COMMAND --help */
+  const char     *interrupted;   /* (nullable) what goes on after Ctrl-C */
+  CtlCommandFunc  run;
+} Command;
+
+static const Command commands[] = {
+  {
+    "list", "", FALSE, FALSE,
+    "List the services of bgserviced, running or not, with their state\n"
+    "(running, stopping or stopped) and their number of tasks.\n"
+    "\n"
+    "On a terminal: a header, aligned columns and a count. In a pipe: one\n"
+    "line a service, NAME, STATE and TASKS separated by tabs, no header.",
+    "  0  the list was printed\n"
+    "  2  bgserviced could not be reached",
+    NULL,
+    ctl_command_list,
+  },
+  {
+    "status", "NAME…", TRUE, FALSE,
+    "Show the state, the number of tasks and the last errors (those of the\n"
+    "last stop or wait) of each named service, one block a service.",
+    "  0  every named service is running\n"
+    "  2  bgserviced could not be reached\n"
+    "  3  a named service is not running\n"
+    "  4  no such service",
+    NULL,
+    ctl_command_status,
+  },
+  {
+    "start", "NAME…", TRUE, FALSE,
+    "Start the named services. Starting a running service does nothing.\n"
+    "Prints nothing on success.",
+    "  0  started\n"
+    "  2  not allowed, or bgserviced could not be reached\n"
+    "  4  no such service",
+    NULL,
+    ctl_command_start,
+  },
+  {
+    "stop", "[--message=MSG] NAME…", TRUE, TRUE,
+    "Stop the named services: cancel their tasks (with MSG as the reason)\n"
+    "and wait until every task has ended, all services at once. Each error\n"
+    "of a task that failed is printed on its own line:\n"
+    "  NAME: TASK: MESSAGE (DOMAIN CODE)\n"
+    "Stopping a service that does not run does nothing. This can take as\n"
+    "long as the tasks take to end; Ctrl-C stops waiting, not stopping.",
+    "  0  stopped, no task failed\n"
+    "  1  a task failed (its errors are printed)\n"
+    "  2  not allowed, or bgserviced could not be reached\n"
+    "  4  no such service",
+    "bgserviced goes on stopping the services",
+    ctl_command_stop,
+  },
+  {
+    "restart", "[--message=MSG] NAME…", TRUE, TRUE,
+    "Restart the named services: stop them as stop does, then start them.\n"
+    "The errors of the stop are printed as stop prints them.",
+    "  0  restarted, no task failed while stopping\n"
+    "  1  a task failed (its errors are printed)\n"
+    "  2  not allowed, or bgserviced could not be reached\n"
+    "  4  no such service",
+    "bgserviced goes on restarting the services",
+    ctl_command_restart,
+  },
+  {
+    "wait", "NAME…", TRUE, FALSE,
+    "Wait until the named services have no task left, then print the error\n"
+    "of each task that failed as stop does. Waiting changes nothing and is\n"
+    "open to every user.",
+    "  0  no task left, none failed\n"
+    "  1  a task failed (its errors are printed)\n"
+    "  2  bgserviced could not be reached\n"
+    "  4  no such service",
+    NULL,
+    ctl_command_wait,
+  },
+};
+
+static const char commands_summary[] =
+  "Control the background services that bgserviced hosts, over D-Bus.\n"
+  "\n"
+  "Commands:\n"
+  "  list                       List the services, running or not, and their tasks\n"
+  "  status NAME…               Show the state, tasks and last errors of services\n"
+  "  start NAME…                Start services\n"
+  "  stop [--message=MSG] NAME…\n"
+  "                             Stop services and print the errors of their tasks\n"
+  "  restart NAME…              Stop, then start services\n"
+  "  wait NAME…                 Wait until services have no task left\n"
+  "  help [COMMAND]             Show this help, or the help of COMMAND\n"
+  "\n"
+  "“bgservicectl COMMAND --help” tells more about COMMAND.";
+
+static const char main_description[] =
+  "The daemon is found on the system bus when bgservicectl runs as root,\n"
+  "else on the session bus, under the bus name org.bgservice1. Changing\n"
+  "services (start, stop, restart) takes root or a user or group that the\n"
+  "daemon's configuration names in ControlUsers= or ControlGroups=; reading\n"
+  "(list, status, wait) is open to everyone.\n"
+  "\n"
+  "Output:\n"
+  "  On a terminal, list prints a header and aligned columns; in a pipe it\n"
+  "  prints NAME, STATE and TASKS separated by tabs, one service a line.\n"
+  "  Errors of tasks go to standard output, one a line:\n"
+  "    NAME: TASK: MESSAGE (DOMAIN CODE)\n"
+  "  Errors of bgservicectl itself go to standard error.\n"
+  "\n"
+  "Exit status:\n"
+  "  0  success\n"
+  "  1  a task failed; its errors are printed, one a line\n"
+  "  2  usage error, bgserviced could not be reached, or it refused\n"
+  "  3  status: a named service is not running\n"
+  "  4  no such service\n"
+  "  With several NAMEs, every one is handled; the exit status is the most\n"
+  "  severe met, in the order 2, 4, 1, 3, 0.\n"
+  "\n"
+  "Examples:\n"
+  "  bgservicectl list\n"
+  "  bgservicectl status clock\n"
+  "  sudo bgservicectl stop --message='maintenance' web worker\n"
+  "  bgservicectl --session restart clock\n"
+  "  bgservicectl list | cut -f1\n"
+  "  bgservicectl list | awk -F'\\t' '$2 == \"running\" { print $1 }'";
+
+static void
+add_connection_entries (GOptionContext    *context,
+                        ConnectionOptions *options)
+{
+  const GOptionEntry entries[] = {
+    { "system", 0, 0, G_OPTION_ARG_NONE, &options->system,
+      "Talk to bgserviced on the system bus (the default for root)", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &options->session,
+      "Talk to bgserviced on the session bus (the default for other users)", NULL },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &options->address,
+      "Talk to bgserviced on the bus at ADDRESS (a D-Bus address)", "ADDRESS" },
+    { "bus-name", 0, 0, G_OPTION_ARG_STRING, &options->bus_name,
+      "The bus name of bgserviced (default: " CTL_WIRE_DEFAULT_BUS_NAME ")", "BUSNAME" },
+    G_OPTION_ENTRY_NULL
+  };
+
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
+static GOptionContext *
+new_main_context (ConnectionOptions *connection,
+                  gboolean          *version)
+{
+  GOptionContext *context = g_option_context_new ("COMMAND [NAME…]");
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, version,
+      "Show the version of bgservicectl and exit", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  /* Stop at the command: what follows it is the command's. */
+  g_option_context_set_strict_posix (context, TRUE);
+  g_option_context_set_summary (context, commands_summary);
+  g_option_context_set_description (context, main_description);
+  add_connection_entries (context, connection);
+  g_option_context_add_main_entries (context, entries, NULL);
+
+  return context;
+}
+
+static GOptionContext *
+new_command_context (const Command      *command,
+                     ConnectionOptions  *connection,
+                     char              **message,
+                     char             ***names)
+{
+  g_autofree char *usage = g_strdup_printf ("%s %s", command->name, command->arguments);
+  g_autofree char *description = g_strdup_printf ("Exit status:\n%s", command->exit_status);
+  GOptionContext *context = g_option_context_new (usage);
+  const GOptionEntry message_entries[] = {
+    { "message", 'm', 0, G_OPTION_ARG_FILENAME, message,
+      "Why the services stop, passed to their tasks' cancellation", "MSG" },
+    G_OPTION_ENTRY_NULL
+  };
+  const GOptionEntry name_entries[] = {
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, names, NULL, NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  g_option_context_set_summary (context, command->summary);
+  g_option_context_set_description (context, description);
+  if (command->takes_message)
+    g_option_context_add_main_entries (context, message_entries, NULL);
+  add_connection_entries (context, connection);
+  g_option_context_add_main_entries (context, name_entries, NULL);
+
+  return context;
+}
+
+static const Command *
+find_command (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (commands[i].name, name) == 0)
+      return &commands[i];
+
+  return NULL;
+}
+
+static CtlExit
+usage_error (const char *hint_command,
+             const char *format,
+             ...) G_GNUC_PRINTF (2, 3);
+
+/* Prints a usage error and where to find help; returns 2. */
+static CtlExit
+usage_error (const char *hint_command,
+             const char *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  ctl_output_print_error ("%s", message);
+  if (hint_command != NULL)
+    g_printerr ("Run “bgservicectl %s --help” for its usage.\n", hint_command);
+  else
+    g_printerr ("Run “bgservicectl --help” for the commands and options.\n");
+
+  return CTL_EXIT_FAILURE;
+}
+
+static void
+print_help (GOptionContext *context)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  fputs (help, stdout);
+}
+
+/* help [COMMAND] */
+static CtlExit
+run_help (GOptionContext *main_context,
+          int             argc,
+          char          **argv)
+{
+  const Command *command;
+  g_auto (ConnectionOptions) connection = { 0, };
+  g_autofree char *message = NULL;
+  g_auto (GStrv) names = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+
+  if (argc <= 2)
+    {
+      print_help (main_context);
+      return CTL_EXIT_SUCCESS;
+    }
+  if (argc > 3)
+    return usage_error ("help", "help takes one COMMAND at most");
+
+  command = find_command (argv[2]);
+  if (command == NULL)
+    return usage_error (NULL, "unknown command “%s”", argv[2]);
+
+  context = new_command_context (command, &connection, &message, &names);
+  print_help (context);
+
+  return CTL_EXIT_SUCCESS;
+}
+
+/* The connection options before the command, overridden by those after. */
+static CtlExit
+check_connection (const ConnectionOptions *before,
+                  const ConnectionOptions *after,
+                  CtlBusKind              *kind,
+                  const char             **address,
+                  const char             **bus_name)
+{
+  gboolean system = before->system || after->system;
+  gboolean session = before->session || after->session;
+
+  *address = after->address != NULL ? after->address : before->address;
+  *bus_name = after->bus_name != NULL ? after->bus_name : before->bus_name;
+  if (*bus_name == NULL)
+    *bus_name = CTL_WIRE_DEFAULT_BUS_NAME;
+
+  if (system + session + (*address != NULL) > 1)
+    return usage_error (NULL, "--system, --session and --address exclude each other; give one");
+
+  if (system)
+    *kind = CTL_BUS_SYSTEM;
+  else if (session)
+    *kind = CTL_BUS_SESSION;
+  else if (*address != NULL)
+    *kind = CTL_BUS_ADDRESS;
+  else
+    *kind = CTL_BUS_DEFAULT;
+
+  if (!ctl_bus_name_is_valid (*bus_name))
+    return usage_error (NULL, "--bus-name: “%s” is not a valid D-Bus bus name "
+                        "(for instance " CTL_WIRE_DEFAULT_BUS_NAME ")", *bus_name);
+
+  return CTL_EXIT_SUCCESS;
+}
+
+/* Connects and runs @command; prints what stopped it early, if anything. */
+static CtlExit
+run_command (const Command      *command,
+             CtlBusKind          kind,
+             const char         *address,
+             const char         *bus_name,
+             const char * const *names,
+             const char         *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (CtlBus) bus = NULL;
+  CtlExit status;
+
+  bus = ctl_bus_connect (kind, address, bus_name, &error);
+  if (bus == NULL)
+    {
+      ctl_output_print_error ("%s", error->message);
+      return CTL_EXIT_FAILURE;
+    }
+
+  status = command->run (bus, names, message, &error);
+  if (g_error_matches (error, CTL_ERROR, CTL_ERROR_INTERRUPTED))
+    {
+      fflush (stdout);
+      ctl_output_print_error ("%s%s%s", error->message,
+                              command->interrupted != NULL ? "; " : "",
+                              command->interrupted != NULL ? command->interrupted : "");
+      return CTL_EXIT_FAILURE;
+    }
+  if (error != NULL)
+    {
+      ctl_output_print_error ("%s", error->message);
+      return ctl_exit_worse (status, ctl_exit_from_error (error));
+    }
+
+  return status;
+}
+
+/* Parses what follows the command and runs it. */
+static CtlExit
+dispatch (const Command           *command,
+          const ConnectionOptions *before,
+          int                      argc,
+          char                   **argv)
+{
+  g_auto (ConnectionOptions) after = { 0, };
+  g_autofree char *message = NULL;
+  g_auto (GStrv) names = NULL;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *address, *bus_name;
+  const char * const no_names[] = { NULL };
+  CtlBusKind kind = CTL_BUS_DEFAULT;
+  CtlExit status;
+
+  context = new_command_context (command, &after, &message, &names);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (command->name, "%s", error->message);
+
+  status = check_connection (before, &after, &kind, &address, &bus_name);
+  if (status != CTL_EXIT_SUCCESS)
+    return status;
+
+  if (command->needs_names && names == NULL)
+    return usage_error (command->name, "%s needs the NAME of at least one service",
+                        command->name);
+  if (!command->needs_names && names != NULL)
+    return usage_error (command->name, "%s takes no NAME (got “%s”)",
+                        command->name, names[0]);
+  if (message != NULL && !g_utf8_validate (message, -1, NULL))
+    return usage_error (command->name, "--message is not valid UTF-8");
+
+  return run_command (command, kind, address, bus_name,
+                      names != NULL ? (const char * const *) names : no_names,
+                      message);
+}
+
+static CtlExit
+run (int    argc,
+     char **argv)
+{
+  g_auto (ConnectionOptions) before = { 0, };
+  gboolean version = FALSE;
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  const Command *command;
+
+  context = new_main_context (&before, &version);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (NULL, "%s", error->message);
+
+  if (version)
+    {
+      printf ("bgservicectl %s\n", PACKAGE_VERSION);
+      return CTL_EXIT_SUCCESS;
+    }
+  if (argc < 2)
+    return usage_error (NULL, "no COMMAND given (list, status, start, stop, restart, wait)");
+
+  if (strcmp (argv[1], "help") == 0)
+    return run_help (context, argc, argv);
+
+  command = find_command (argv[1]);
+  if (command == NULL)
+    return usage_error (NULL, "unknown command “%s” (the commands: list, status, start, "
+                        "stop, restart, wait, help)", argv[1]);
+
+  /* argv[1], the command, stands for the program name of the second parse. */
+  return dispatch (command, &before, argc - 1, argv + 1);
+}
+
+/* Flushes standard output; a failed write (a full disk, a closed pipe
+ * that did not kill us) is an error, not a silent loss. */
+static CtlExit
+finish_output (CtlExit status)
+{
+  if (fflush (stdout) != 0 || ferror (stdout))
+    {
+      ctl_output_print_error ("cannot write the output: %s", g_strerror (errno));
+      return CTL_EXIT_FAILURE;
+    }
+
+  return status;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  CtlExit status;
+  int signo;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("bgservicectl");
+
+  status = finish_output (run (argc, argv));
+
+  /* Interrupted while waiting for the daemon: now that everything is
+   * cleaned up, die of the signal, as the caller expects. */
+  signo = ctl_bus_get_interrupting_signal ();
+  if (signo != 0)
+    {
+      signal (signo, SIG_DFL);
+      raise (signo);
+    }
+
+  return status;
+}

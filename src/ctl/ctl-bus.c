@@ -1,0 +1,651 @@
+/* ctl-bus.c: connecting to bgserviced and calling its methods.
+ *
+ * The connection is plain sd-bus, without an event loop: ctl_bus_call_all()
+ * sends a batch of calls, then alternates sd_bus_process() and ppoll() on
+ * the bus socket until every call has its reply. SIGINT and SIGTERM are
+ * blocked outside ppoll() and unblocked inside it, so a Ctrl-C always
+ * lands in the wait (never in the middle of sd-bus) and ends it at once;
+ * the caller then cleans up and dies of the same signal (see
+ * ctl_bus_get_interrupting_signal()).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl-bus.h"
+#include "ctl-exit.h"
+#include "ctl-sd-bus.h"
+#include "ctl-wire.h"
+
+#define SYSTEM_BUS_DEFAULT_ADDRESS "unix:path=/run/dbus/system_bus_socket"
+
+struct _CtlBus
+{
+  sd_bus     *bus;              /* (owned) */
+  CtlBusKind  kind;             /* never CTL_BUS_DEFAULT */
+  char       *address;          /* (nullable) as tried, for messages */
+  char       *where;            /* "the session bus", … for messages */
+  char       *name;             /* the daemon's bus name */
+  guint       n_pending;        /* calls of the current batch without reply */
+  gboolean    access_hinted;    /* the AccessDenied hint was given once */
+};
+
+/* The signal that interrupted a wait for replies, or 0. */
+static volatile sig_atomic_t interrupting_signal;
+
+/*
+ * D-Bus bus names: a unique name (":1.42") or a well-known name of at
+ * least two dot-separated elements of [A-Za-z0-9_-], not starting with a
+ * digit, 255 bytes at most.
+ */
+gboolean
+ctl_bus_name_is_valid (const char *name)
+{
+  gboolean unique = name[0] == ':';
+  guint n_elements = 1;
+  gboolean element_start = TRUE;
+  const char *p;
+
+  if (strlen (name) > 255 || name[unique ? 1 : 0] == '\0')
+    return FALSE;
+
+  for (p = unique ? name + 1 : name; *p != '\0'; p++)
+    {
+      if (*p == '.')
+        {
+          if (element_start)
+            return FALSE;
+          n_elements++;
+          element_start = TRUE;
+          continue;
+        }
+      if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-')
+        return FALSE;
+      if (element_start && !unique && g_ascii_isdigit (*p))
+        return FALSE;
+      element_start = FALSE;
+    }
+
+  return !element_start && n_elements >= 2;
+}
+
+static CtlBusKind
+resolve_kind (CtlBusKind kind)
+{
+  if (kind != CTL_BUS_DEFAULT)
+    return kind;
+
+  return geteuid () == 0 ? CTL_BUS_SYSTEM : CTL_BUS_SESSION;
+}
+
+/* The address sd-bus will try for @kind, as far as the environment tells;
+ * NULL for a session bus without any address. */
+static char *
+guess_address (CtlBusKind  kind,
+               const char *address)
+{
+  const char *env;
+
+  switch (kind)
+    {
+    case CTL_BUS_SYSTEM:
+      env = g_getenv ("DBUS_SYSTEM_BUS_ADDRESS");
+      return g_strdup (env != NULL ? env : SYSTEM_BUS_DEFAULT_ADDRESS);
+    case CTL_BUS_SESSION:
+      env = g_getenv ("DBUS_SESSION_BUS_ADDRESS");
+      if (env != NULL)
+        return g_strdup (env);
+      env = g_getenv ("XDG_RUNTIME_DIR");
+      return env != NULL ? g_strdup_printf ("unix:path=%s/bus", env) : NULL;
+    case CTL_BUS_ADDRESS:
+    case CTL_BUS_DEFAULT:
+    default:
+      return g_strdup (address);
+    }
+}
+
+static char *
+describe_where (CtlBusKind  kind,
+                const char *address)
+{
+  switch (kind)
+    {
+    case CTL_BUS_SYSTEM:
+      return g_strdup ("the system bus");
+    case CTL_BUS_SESSION:
+      return g_strdup ("the session bus");
+    case CTL_BUS_ADDRESS:
+    case CTL_BUS_DEFAULT:
+    default:
+      return g_strdup_printf ("the bus at %s", address);
+    }
+}
+
+static int
+open_bus (CtlBus *self)
+{
+  int r;
+
+  switch (self->kind)
+    {
+    case CTL_BUS_SYSTEM:
+      return sd_bus_open_system (&self->bus);
+    case CTL_BUS_SESSION:
+      return sd_bus_open_user (&self->bus);
+    case CTL_BUS_ADDRESS:
+    case CTL_BUS_DEFAULT:
+    default:
+      r = sd_bus_new (&self->bus);
+      if (r >= 0)
+        r = sd_bus_set_address (self->bus, self->address);
+      if (r >= 0)
+        r = sd_bus_set_bus_client (self->bus, 1);
+      if (r >= 0)
+        r = sd_bus_start (self->bus);
+      return r;
+    }
+}
+
+static void
+set_connect_error (CtlBus  *self,
+                   int      r,
+                   GError **error)
+{
+  const char *hint;
+
+  switch (self->kind)
+    {
+    case CTL_BUS_SYSTEM:
+      hint = "is the D-Bus system bus running? For a daemon on your session bus use --session";
+      break;
+    case CTL_BUS_SESSION:
+      hint = "is a D-Bus session running (see DBUS_SESSION_BUS_ADDRESS)? "
+             "For the system daemon use --system";
+      break;
+    case CTL_BUS_ADDRESS:
+    case CTL_BUS_DEFAULT:
+    default:
+      hint = "check the address given with --address (for instance unix:path=/run/bgservice/bus)";
+      break;
+    }
+
+  if (self->address == NULL)
+    g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                 "cannot connect to the session bus: neither DBUS_SESSION_BUS_ADDRESS "
+                 "nor XDG_RUNTIME_DIR is set; for the system daemon use --system");
+  else if (self->kind == CTL_BUS_ADDRESS)
+    g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                 "cannot connect to %s: %s; %s", self->where, g_strerror (-r), hint);
+  else
+    g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                 "cannot connect to %s at %s: %s; %s",
+                 self->where, self->address, g_strerror (-r), hint);
+}
+
+/*
+ * ctl_bus_connect:
+ * @kind: the bus to use
+ * @address: (nullable): the address, for %CTL_BUS_ADDRESS
+ * @bus_name: the daemon's bus name
+ *
+ * Connects to a bus. Whether the daemon is there shows with the first
+ * call (which may also start it, by D-Bus activation).
+ */
+CtlBus *
+ctl_bus_connect (CtlBusKind   kind,
+                 const char  *address,
+                 const char  *bus_name,
+                 GError     **error)
+{
+  g_autoptr (CtlBus) self = g_new0 (CtlBus, 1);
+  int r;
+
+  self->kind = resolve_kind (kind);
+  self->address = guess_address (self->kind, address);
+  self->where = describe_where (self->kind, address);
+  self->name = g_strdup (bus_name);
+
+  if (!ctl_bus_name_is_valid (bus_name))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "“%s” is not a valid D-Bus bus name (for instance org.bgservice1)",
+                   bus_name);
+      return NULL;
+    }
+
+  r = open_bus (self);
+  if (r < 0)
+    {
+      set_connect_error (self, r, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+void
+ctl_bus_free (CtlBus *self)
+{
+  if (self == NULL)
+    return;
+
+  g_clear_pointer (&self->bus, sd_bus_flush_close_unref);
+  g_free (self->address);
+  g_free (self->where);
+  g_free (self->name);
+  g_free (self);
+}
+
+/* The bus name under which the daemon is called. */
+const char *
+ctl_bus_get_name (CtlBus *self)
+{
+  return self->name;
+}
+
+/*
+ * ctl_call_new:
+ * @bus: the connection
+ * @path: the object
+ * @interface: its interface
+ * @member: the method
+ * @timeout_usec: %CTL_CALL_TIMEOUT_DEFAULT or %CTL_CALL_TIMEOUT_NONE
+ *
+ * Creates a call to a method of the daemon; append its arguments to
+ * `request`, then make it with ctl_bus_call_all().
+ */
+CtlCall *
+ctl_call_new (CtlBus      *bus,
+              const char  *path,
+              const char  *interface,
+              const char  *member,
+              guint64      timeout_usec,
+              GError     **error)
+{
+  g_autoptr (CtlCall) self = g_new0 (CtlCall, 1);
+  int r;
+
+  self->bus = bus;
+  self->timeout_usec = timeout_usec;
+  self->error = SD_BUS_ERROR_NULL;
+
+  r = sd_bus_message_new_method_call (bus->bus, &self->request, bus->name,
+                                      path, interface, member);
+  if (r < 0)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "cannot make a call of %s.%s on %s: %s",
+                   interface, member, path, g_strerror (-r));
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+void
+ctl_call_free (CtlCall *self)
+{
+  if (self == NULL)
+    return;
+
+  /* Unreferencing the slot of a call still waiting forgets its reply. */
+  g_clear_pointer (&self->slot, sd_bus_slot_unref);
+  g_clear_pointer (&self->request, sd_bus_message_unref);
+  g_clear_pointer (&self->reply, sd_bus_message_unref);
+  sd_bus_error_free (&self->error);
+  g_free (self);
+}
+
+static void
+finish_call (CtlCall *self)
+{
+  if (self->done)
+    return;
+
+  self->done = TRUE;
+  self->bus->n_pending--;
+}
+
+static int
+on_reply (sd_bus_message *message,
+          void           *user_data,
+          sd_bus_error   *ret_error)
+{
+  CtlCall *self = user_data;
+  const sd_bus_error *failure = sd_bus_message_get_error (message);
+
+  if (failure != NULL)
+    sd_bus_error_copy (&self->error, failure);
+  else
+    self->reply = sd_bus_message_ref (message);
+  finish_call (self);
+
+  return 1;
+}
+
+static void
+fail_call (CtlCall *self,
+           int      r)
+{
+  if (self->done)
+    return;
+
+  sd_bus_error_set_errno (&self->error, r);
+  finish_call (self);
+}
+
+static void
+on_signal (int signo)
+{
+  interrupting_signal = signo;
+}
+
+/* Catches @signo with @action, unless it is ignored (as for a command run
+ * in the background by a shell): then it stays ignored. */
+static void
+catch_signal (int                     signo,
+              const struct sigaction *action,
+              struct sigaction       *old_action)
+{
+  sigaction (signo, NULL, old_action);
+  if (old_action->sa_handler != SIG_IGN)
+    sigaction (signo, action, NULL);
+}
+
+/* Sleeps until the bus has something to do, a call timed out, or one of
+ * the signals that @mask leaves unblocked arrived (-EINTR). */
+static int
+wait_for_bus (sd_bus         *bus,
+              const sigset_t *mask)
+{
+  struct pollfd pollfd = { 0, };
+  struct timespec timeout, *timeout_p = NULL;
+  uint64_t until;
+  int r;
+
+  pollfd.fd = sd_bus_get_fd (bus);
+  if (pollfd.fd < 0)
+    return pollfd.fd;
+  r = sd_bus_get_events (bus);
+  if (r < 0)
+    return r;
+  pollfd.events = r;
+
+  /* An absolute CLOCK_MONOTONIC time in µs, the clock of g_get_monotonic_time(). */
+  r = sd_bus_get_timeout (bus, &until);
+  if (r < 0)
+    return r;
+  if (until != UINT64_MAX)
+    {
+      uint64_t now = g_get_monotonic_time ();
+      uint64_t left = until > now ? until - now : 0;
+
+      timeout.tv_sec = left / G_USEC_PER_SEC;
+      timeout.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
+      timeout_p = &timeout;
+    }
+
+  if (ppoll (&pollfd, 1, timeout_p, mask) < 0)
+    return -errno;
+
+  return 0;
+}
+
+/* Runs the bus until every call of the batch is done or a signal came. */
+static void
+run_until_done (CtlBus    *self,
+                GPtrArray *calls,
+                sigset_t  *wait_mask)
+{
+  int r = 0;
+
+  while (self->n_pending > 0 && interrupting_signal == 0)
+    {
+      r = sd_bus_process (self->bus, NULL);
+      if (r > 0)
+        continue;
+      if (r == 0)
+        r = wait_for_bus (self->bus, wait_mask);
+      if (r < 0 && r != -EINTR)
+        break;
+    }
+
+  /* A broken connection: the calls sd-bus did not fail itself fail here. */
+  if (r < 0 && r != -EINTR)
+    for (guint i = 0; i < calls->len; i++)
+      fail_call (calls->pdata[i], r);
+}
+
+/*
+ * ctl_bus_call_all:
+ * @self: the connection
+ * @calls: (element-type CtlCall): the calls to make
+ *
+ * Sends every call, then waits until each has its reply or failed; the
+ * outcome is in each CtlCall. Fails only when SIGINT or SIGTERM
+ * interrupted the wait (%CTL_ERROR_INTERRUPTED): the calls not done then
+ * stay without outcome, and their replies will be ignored.
+ */
+gboolean
+ctl_bus_call_all (CtlBus     *self,
+                  GPtrArray  *calls,
+                  GError    **error)
+{
+  struct sigaction action = { 0, }, old_int, old_term;
+  sigset_t blocked, old_mask, wait_mask;
+
+  for (guint i = 0; i < calls->len; i++)
+    {
+      CtlCall *call = calls->pdata[i];
+      int r;
+
+      self->n_pending++;
+      r = sd_bus_call_async (self->bus, &call->slot, call->request,
+                             on_reply, call, call->timeout_usec);
+      if (r < 0)
+        fail_call (call, r);
+    }
+
+  /* Deliver SIGINT and SIGTERM only inside ppoll(), to on_signal(). */
+  sigemptyset (&blocked);
+  sigaddset (&blocked, SIGINT);
+  sigaddset (&blocked, SIGTERM);
+  sigprocmask (SIG_BLOCK, &blocked, &old_mask);
+  wait_mask = old_mask;
+  sigdelset (&wait_mask, SIGINT);
+  sigdelset (&wait_mask, SIGTERM);
+  action.sa_handler = on_signal;
+  sigemptyset (&action.sa_mask);
+  catch_signal (SIGINT, &action, &old_int);
+  catch_signal (SIGTERM, &action, &old_term);
+
+  run_until_done (self, calls, &wait_mask);
+
+  /* Back to the default actions first: a signal that came while they were
+   * blocked, outside ppoll(), then ends the program as it would have. */
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
+
+  if (interrupting_signal != 0)
+    {
+      g_set_error_literal (error, CTL_ERROR, CTL_ERROR_INTERRUPTED,
+                           interrupting_signal == SIGINT ? "interrupted" : "terminated");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The signal that interrupted ctl_bus_call_all(), or 0: once everything
+ * is cleaned up, the program should die of it, as if it had not caught it
+ * (so that a shell loop running it stops too). */
+int
+ctl_bus_get_interrupting_signal (void)
+{
+  return interrupting_signal;
+}
+
+static void
+set_no_owner_error (CtlBus  *self,
+                    GError **error)
+{
+  const char *hint;
+
+  switch (self->kind)
+    {
+    case CTL_BUS_SYSTEM:
+      hint = "is it running? Start it with “systemctl start bgserviced”; "
+             "for a daemon on your session bus use --session";
+      break;
+    case CTL_BUS_SESSION:
+      hint = "is it running? For the system daemon use --system";
+      break;
+    case CTL_BUS_ADDRESS:
+    case CTL_BUS_DEFAULT:
+    default:
+      hint = "is it running on that bus, under that name (see --bus-name)?";
+      break;
+    }
+
+  g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+               "no bgserviced on %s (%s has no owner); %s",
+               self->where, self->name, hint);
+}
+
+static gboolean
+has_name_prefix (const sd_bus_error *failure,
+                 const char         *prefix)
+{
+  return failure->name != NULL && g_str_has_prefix (failure->name, prefix);
+}
+
+/* sd_bus_error_has_names() needs libsystemd 247; the build accepts 246. */
+static gboolean
+has_any_name (const sd_bus_error *failure,
+              const char * const *names)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    if (sd_bus_error_has_name (failure, names[i]))
+      return TRUE;
+
+  return FALSE;
+}
+
+static const char * const no_owner_errors[] = {
+  SD_BUS_ERROR_SERVICE_UNKNOWN,
+  SD_BUS_ERROR_NAME_HAS_NO_OWNER,
+  NULL
+};
+
+static const char * const not_understood_errors[] = {
+  SD_BUS_ERROR_UNKNOWN_METHOD,
+  SD_BUS_ERROR_UNKNOWN_INTERFACE,
+  SD_BUS_ERROR_UNKNOWN_OBJECT,
+  SD_BUS_ERROR_UNKNOWN_PROPERTY,
+  NULL
+};
+
+static const char * const no_reply_errors[] = {
+  SD_BUS_ERROR_NO_REPLY,
+  SD_BUS_ERROR_TIMEOUT,
+  NULL
+};
+
+/*
+ * ctl_bus_explain_failure:
+ * @self: the connection
+ * @call: a call that failed
+ * @action: what the call was to do, as a verb: "stop", "look up"
+ * @service: (nullable): the service it was done to, as the user named it
+ *
+ * Turns the failure of @call into a CTL_ERROR whose message says what
+ * went wrong and, where it can, how to fix it. The code tells what
+ * follows: %CTL_ERROR_NO_SUCH_SERVICE (exit 4), %CTL_ERROR_UNREACHABLE
+ * (exit 2; the next calls would fail the same way), or %CTL_ERROR_FAILED
+ * (exit 2 for this call only).
+ */
+void
+ctl_bus_explain_failure (CtlBus        *self,
+                         const CtlCall *call,
+                         const char    *action,
+                         const char    *service,
+                         GError       **error)
+{
+  const sd_bus_error *failure = &call->error;
+  g_autofree char *text = NULL;
+  g_autofree char *target = NULL;
+
+  /* Some bindings end their messages with a newline. */
+  text = g_strdup (failure->message != NULL ? failure->message : failure->name);
+  g_strchomp (text);
+
+  if (service != NULL)
+    target = g_strdup_printf ("%s “%s”", action, service);
+  else
+    target = g_strdup (action);
+
+  if (sd_bus_error_has_name (failure, CTL_WIRE_ERROR_NO_SUCH_SERVICE) ||
+      (service != NULL && sd_bus_error_has_name (failure, SD_BUS_ERROR_UNKNOWN_OBJECT)))
+    {
+      /* UnknownObject: the service went away after GetService found it. */
+      g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_SERVICE,
+                   "no such service: %s", service != NULL ? service : text);
+    }
+  else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_ACCESS_DENIED))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "not allowed to %s: %s%s", target, text,
+                   self->access_hinted ? "" :
+                   "; changing services takes root, or a user or group named in "
+                   "ControlUsers= or ControlGroups= of the [Daemon] section of "
+                   "bgserviced's configuration (or try sudo)");
+      self->access_hinted = TRUE;
+    }
+  else if (has_any_name (failure, no_owner_errors))
+    {
+      set_no_owner_error (self, error);
+    }
+  else if (has_any_name (failure, not_understood_errors))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "the owner of %s on %s does not answer as bgserviced does "
+                   "(%s); is it bgserviced, of a version that has this command?",
+                   self->name, self->where, text);
+    }
+  else if (has_name_prefix (failure, "org.freedesktop.DBus.Error.Spawn."))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "cannot start bgserviced (%s) on %s by D-Bus activation: %s",
+                   self->name, self->where, text);
+    }
+  else if (has_any_name (failure, no_reply_errors))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "no reply from bgserviced (%s on %s) to %s: %s",
+                   self->name, self->where, target, text);
+    }
+  else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_DISCONNECTED) ||
+           has_name_prefix (failure, "System.Error."))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "lost the connection to %s (%s) while trying to %s: %s",
+                   self->where, self->address != NULL ? self->address : "?",
+                   target, text);
+    }
+  else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_INVALID_ARGS))
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "cannot %s: invalid argument: %s", target, text);
+    }
+  else
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "cannot %s: %s (%s)", target, text,
+                   failure->name != NULL ? failure->name : "unknown error");
+    }
+}

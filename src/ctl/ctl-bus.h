@@ -1,0 +1,82 @@
+/* ctl-bus.h: bgservicectl's connection to bgserviced, and the method calls
+ * it makes over it.
+ *
+ * CtlBus knows which bus was asked for and under which name the daemon
+ * should be, so that every failure can say what was tried and how to fix
+ * it. Calls are made in batches (ctl_bus_call_all()): all are sent at once
+ * and their replies awaited together, so that `stop a b c` stops the three
+ * services in parallel; SIGINT or SIGTERM interrupts the wait.
+ */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+G_BEGIN_DECLS
+
+/* CtlBusKind: which bus to use (--system, --session, --address). */
+typedef enum
+{
+  CTL_BUS_DEFAULT,    /* the system bus for root, else the session bus */
+  CTL_BUS_SYSTEM,
+  CTL_BUS_SESSION,
+  CTL_BUS_ADDRESS,
+} CtlBusKind;
+
+/* How long a call may wait for its reply: sd-bus's default (25 s), or no
+ * limit for the calls that wait for tasks to end (Stop, Restart, Wait). */
+#define CTL_CALL_TIMEOUT_DEFAULT  ((guint64) 0)
+#define CTL_CALL_TIMEOUT_NONE     G_MAXUINT64
+
+typedef struct _CtlBus CtlBus;
+
+/*
+ * CtlCall: one method call to the daemon and, once ctl_bus_call_all()
+ * returned, its outcome: @reply on success, @error otherwise. Append the
+ * arguments to @request before the call.
+ */
+typedef struct
+{
+  sd_bus_message *request;       /* (owned) */
+  guint64         timeout_usec;
+  sd_bus_message *reply;         /* (owned) (nullable) the method return */
+  sd_bus_error    error;         /* set when the call failed */
+
+  /*< private >*/
+  CtlBus         *bus;
+  sd_bus_slot    *slot;
+  gboolean        done;
+} CtlCall;
+
+gboolean    ctl_bus_name_is_valid  (const char  *name);
+
+CtlBus     *ctl_bus_connect        (CtlBusKind   kind,
+                                    const char  *address,
+                                    const char  *bus_name,
+                                    GError     **error);
+void        ctl_bus_free           (CtlBus      *self);
+const char *ctl_bus_get_name       (CtlBus      *self);
+
+CtlCall    *ctl_call_new           (CtlBus      *bus,
+                                    const char  *path,
+                                    const char  *interface,
+                                    const char  *member,
+                                    guint64      timeout_usec,
+                                    GError     **error);
+void        ctl_call_free          (CtlCall     *self);
+
+gboolean    ctl_bus_call_all       (CtlBus      *self,
+                                    GPtrArray   *calls,
+                                    GError     **error);
+void        ctl_bus_explain_failure (CtlBus        *self,
+                                     const CtlCall *call,
+                                     const char    *action,
+                                     const char    *service,
+                                     GError       **error);
+
+int         ctl_bus_get_interrupting_signal (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlBus, ctl_bus_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlCall, ctl_call_free)
+
+G_END_DECLS

@@ -1,0 +1,411 @@
+/* ctl-commands.c: what each command asks the daemon, and what it prints.
+ *
+ * A command that takes names first resolves every name with
+ * Manager.GetService (never building object paths itself), then makes one
+ * call on each service found, all in one batch: `stop a b c` waits for the
+ * three stops together, not one after the other. Output follows the order
+ * of the names on the command line.
+ */
+#include "config.h"
+
+#include "ctl-commands.h"
+#include "ctl-output.h"
+#include "ctl-sd-bus.h"
+#include "ctl-wire.h"
+
+#define DEFAULT_STOP_MESSAGE    "stopped with bgservicectl"
+#define DEFAULT_RESTART_MESSAGE "restarted with bgservicectl"
+
+/* Target: a service named on the command line, once GetService found it,
+ * and the call of the current batch made on it. */
+typedef struct
+{
+  const char *name;   /* as the user gave it */
+  char       *path;   /* (owned) */
+  CtlCall    *call;   /* (owned) (nullable) */
+} Target;
+
+static void
+target_free (Target *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->path);
+  g_clear_pointer (&self->call, ctl_call_free);
+  g_free (self);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Target, target_free)
+
+/* Runs the calls of a batch: the `call` of each target. */
+static gboolean
+call_targets (CtlBus     *bus,
+              GPtrArray  *targets,
+              GError    **error)
+{
+  g_autoptr (GPtrArray) calls = g_ptr_array_new ();
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+
+      g_ptr_array_add (calls, target->call);
+    }
+
+  return ctl_bus_call_all (bus, calls, error);
+}
+
+/*
+ * The failure of a target's call: printed, and folded into @status; or,
+ * when the daemon cannot be reached at all, returned in @error, and
+ * FALSE: every other call would fail the same way.
+ */
+static gboolean
+handle_failure (CtlBus      *bus,
+                Target      *target,
+                const char  *action,
+                CtlExit     *status,
+                GError     **error)
+{
+  g_autoptr (GError) failure = NULL;
+
+  ctl_bus_explain_failure (bus, target->call, action, target->name, &failure);
+  if (g_error_matches (failure, CTL_ERROR, CTL_ERROR_UNREACHABLE))
+    {
+      g_propagate_error (error, g_steal_pointer (&failure));
+      return FALSE;
+    }
+
+  ctl_output_print_error ("%s", failure->message);
+  *status = ctl_exit_worse (*status, ctl_exit_from_error (failure));
+  return TRUE;
+}
+
+/* Builds a GetService call for each valid name. */
+static gboolean
+prepare_lookups (CtlBus              *bus,
+                 const char * const  *names,
+                 GPtrArray           *targets,
+                 CtlExit             *status,
+                 GError             **error)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autoptr (Target) target = g_new0 (Target, 1);
+      int r;
+
+      /* D-Bus carries UTF-8 only; no service has another name. */
+      if (!g_utf8_validate (names[i], -1, NULL))
+        {
+          ctl_output_print_error ("no such service: %s (not valid UTF-8)", names[i]);
+          *status = ctl_exit_worse (*status, CTL_EXIT_NO_SUCH_SERVICE);
+          continue;
+        }
+
+      target->name = names[i];
+      target->call = ctl_call_new (bus, CTL_WIRE_MANAGER_PATH, CTL_WIRE_MANAGER_INTERFACE,
+                                   "GetService", CTL_CALL_TIMEOUT_DEFAULT, error);
+      if (target->call == NULL)
+        return FALSE;
+      r = sd_bus_message_append (target->call->request, "s", target->name);
+      if (r < 0)
+        {
+          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                       "cannot ask for service “%s”: %s", target->name, g_strerror (-r));
+          return FALSE;
+        }
+      g_ptr_array_add (targets, g_steal_pointer (&target));
+    }
+
+  return TRUE;
+}
+
+/*
+ * Resolves @names into targets with their object paths. The names that
+ * name no service are reported (exit status 4) and left out.
+ */
+static GPtrArray *
+resolve_targets (CtlBus              *bus,
+                 const char * const  *names,
+                 CtlExit             *status,
+                 GError             **error)
+{
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func ((GDestroyNotify) target_free);
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) target_free);
+
+  if (!prepare_lookups (bus, names, targets, status, error) ||
+      !call_targets (bus, targets, error))
+    return NULL;
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+
+      if (target->call->reply == NULL)
+        {
+          if (!handle_failure (bus, target, "look up", status, error))
+            return NULL;
+          continue;
+        }
+
+      if (!ctl_wire_read_path (target->call->reply, &target->path, error))
+        return NULL;
+      g_clear_pointer (&target->call, ctl_call_free);
+      g_ptr_array_add (found, g_steal_pointer (&targets->pdata[i]));
+    }
+
+  return g_steal_pointer (&found);
+}
+
+/*
+ * Gives each target a call of @member of @interface, with @argument as its
+ * only argument unless %NULL, and makes them.
+ */
+static gboolean
+call_on_targets (CtlBus      *bus,
+                 GPtrArray   *targets,
+                 const char  *interface,
+                 const char  *member,
+                 const char  *argument,
+                 guint64      timeout_usec,
+                 GError     **error)
+{
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+      int r = 0;
+
+      target->call = ctl_call_new (bus, target->path, interface, member, timeout_usec, error);
+      if (target->call == NULL)
+        return FALSE;
+      if (argument != NULL)
+        r = sd_bus_message_append (target->call->request, "s", argument);
+      if (r < 0)
+        {
+          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                       "cannot pass “%s” to %s: %s", argument, member, g_strerror (-r));
+          return FALSE;
+        }
+    }
+
+  return call_targets (bus, targets, error);
+}
+
+/* list: ListServices, then the State of each service. */
+CtlExit
+ctl_command_list (CtlBus              *bus,
+                  const char * const  *names,
+                  const char          *message,
+                  GError             **error)
+{
+  g_autoptr (CtlCall) list_call = NULL;
+  g_autoptr (GPtrArray) calls = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_call_free);
+  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+  g_autoptr (GPtrArray) services = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  gboolean table = ctl_output_is_terminal ();
+
+  list_call = ctl_call_new (bus, CTL_WIRE_MANAGER_PATH, CTL_WIRE_MANAGER_INTERFACE,
+                            "ListServices", CTL_CALL_TIMEOUT_DEFAULT, error);
+  if (list_call == NULL)
+    return CTL_EXIT_FAILURE;
+  g_ptr_array_add (batch, list_call);
+  if (!ctl_bus_call_all (bus, batch, error))
+    return CTL_EXIT_FAILURE;
+  if (list_call->reply == NULL)
+    {
+      ctl_bus_explain_failure (bus, list_call, "list the services", NULL, error);
+      return CTL_EXIT_FAILURE;
+    }
+  if (!ctl_wire_read_services (list_call->reply, &services, error))
+    return CTL_EXIT_FAILURE;
+
+  /* ListServices tells running or not; the State property also tells
+   * "stopping". A service that cannot tell (gone since) keeps the state
+   * that ListServices implies. */
+  for (guint i = 0; i < services->len; i++)
+    {
+      CtlServiceInfo *info = services->pdata[i];
+      CtlCall *call = ctl_call_new (bus, info->path, CTL_WIRE_PROPERTIES, "Get",
+                                    CTL_CALL_TIMEOUT_DEFAULT, error);
+      int r;
+
+      if (call == NULL)
+        return CTL_EXIT_FAILURE;
+      g_ptr_array_add (calls, call);
+      r = sd_bus_message_append (call->request, "ss", CTL_WIRE_SERVICE_INTERFACE, "State");
+      if (r < 0)
+        {
+          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                       "cannot ask for the state of “%s”: %s", info->name, g_strerror (-r));
+          return CTL_EXIT_FAILURE;
+        }
+    }
+  if (!ctl_bus_call_all (bus, calls, error))
+    return CTL_EXIT_FAILURE;
+  for (guint i = 0; i < services->len; i++)
+    {
+      CtlServiceInfo *info = services->pdata[i];
+      CtlCall *call = calls->pdata[i];
+
+      if (call->reply != NULL)
+        ctl_wire_read_string_property (call->reply, &info->state, NULL);
+    }
+
+  ctl_output_format_services (out, services, table,
+                              table ? ctl_output_terminal_columns () : 0);
+  ctl_output_print (out);
+
+  return CTL_EXIT_SUCCESS;
+}
+
+/* status: every property of each service; 3 when one does not run. */
+CtlExit
+ctl_command_status (CtlBus              *bus,
+                    const char * const  *names,
+                    const char          *message,
+                    GError             **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) targets = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  targets = resolve_targets (bus, names, &status, error);
+  if (targets == NULL ||
+      !call_on_targets (bus, targets, CTL_WIRE_PROPERTIES, "GetAll",
+                        CTL_WIRE_SERVICE_INTERFACE, CTL_CALL_TIMEOUT_DEFAULT, error))
+    return CTL_EXIT_FAILURE;
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+      g_autoptr (CtlServiceInfo) info = ctl_service_info_new ();
+
+      if (target->call->reply == NULL)
+        {
+          if (!handle_failure (bus, target, "get the status of", &status, error))
+            return CTL_EXIT_FAILURE;
+          continue;
+        }
+      if (!ctl_wire_read_service_properties (target->call->reply, info, error))
+        return CTL_EXIT_FAILURE;
+      if (info->name == NULL)
+        info->name = g_strdup (target->name);
+
+      if (out->len > 0)
+        g_string_append_c (out, '\n');
+      ctl_output_format_status (out, info);
+      if (!info->is_running)
+        status = ctl_exit_worse (status, CTL_EXIT_NOT_RUNNING);
+    }
+
+  ctl_output_print (out);
+
+  return status;
+}
+
+/* start: Start on each service; prints nothing when all went well. */
+CtlExit
+ctl_command_start (CtlBus              *bus,
+                   const char * const  *names,
+                   const char          *message,
+                   GError             **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) targets = NULL;
+
+  targets = resolve_targets (bus, names, &status, error);
+  if (targets == NULL ||
+      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, "Start",
+                        NULL, CTL_CALL_TIMEOUT_DEFAULT, error))
+    return CTL_EXIT_FAILURE;
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+
+      if (target->call->reply == NULL &&
+          !handle_failure (bus, target, "start", &status, error))
+        return CTL_EXIT_FAILURE;
+    }
+
+  return status;
+}
+
+/*
+ * stop, restart and wait: a method that replies with the errors of the
+ * tasks once they have ended, which may take long: no timeout.
+ */
+static CtlExit
+run_task_errors_method (CtlBus              *bus,
+                        const char * const  *names,
+                        const char          *member,
+                        const char          *message,
+                        const char          *action,
+                        GError             **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) targets = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  targets = resolve_targets (bus, names, &status, error);
+  if (targets == NULL ||
+      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, member,
+                        message, CTL_CALL_TIMEOUT_NONE, error))
+    return CTL_EXIT_FAILURE;
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+      g_autoptr (GPtrArray) task_errors = NULL;
+
+      if (target->call->reply == NULL)
+        {
+          if (!handle_failure (bus, target, action, &status, error))
+            return CTL_EXIT_FAILURE;
+          continue;
+        }
+      if (!ctl_wire_read_task_errors (target->call->reply, &task_errors, error))
+        return CTL_EXIT_FAILURE;
+
+      ctl_output_format_task_errors (out, target->name, task_errors);
+      if (task_errors->len > 0)
+        status = ctl_exit_worse (status, CTL_EXIT_TASKS_FAILED);
+    }
+
+  ctl_output_print (out);
+
+  return status;
+}
+
+CtlExit
+ctl_command_stop (CtlBus              *bus,
+                  const char * const  *names,
+                  const char          *message,
+                  GError             **error)
+{
+  return run_task_errors_method (bus, names, "Stop",
+                                 message != NULL ? message : DEFAULT_STOP_MESSAGE,
+                                 "stop", error);
+}
+
+CtlExit
+ctl_command_restart (CtlBus              *bus,
+                     const char * const  *names,
+                     const char          *message,
+                     GError             **error)
+{
+  return run_task_errors_method (bus, names, "Restart",
+                                 message != NULL ? message : DEFAULT_RESTART_MESSAGE,
+                                 "restart", error);
+}
+
+CtlExit
+ctl_command_wait (CtlBus              *bus,
+                  const char * const  *names,
+                  const char          *message,
+                  GError             **error)
+{
+  return run_task_errors_method (bus, names, "Wait", NULL, "wait for", error);
+}

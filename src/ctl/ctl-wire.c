@@ -1,0 +1,284 @@
+/* ctl-wire.c: reading the replies of bgserviced.
+ *
+ * Each reader takes a method return positioned at its first argument and
+ * fills plain GLib values. A reply of another shape than the contract's
+ * is an error (CTL_ERROR_FAILED) that says so, never a crash: the owner of
+ * the bus name may be another program or another version.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "ctl-exit.h"
+#include "ctl-wire.h"
+
+void
+ctl_task_error_free (CtlTaskError *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->task);
+  g_free (self->domain);
+  g_free (self->message);
+  g_free (self);
+}
+
+CtlServiceInfo *
+ctl_service_info_new (void)
+{
+  return g_new0 (CtlServiceInfo, 1);
+}
+
+void
+ctl_service_info_free (CtlServiceInfo *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->name);
+  g_free (self->path);
+  g_free (self->state);
+  g_clear_pointer (&self->last_errors, g_ptr_array_unref);
+  g_free (self);
+}
+
+/* The State property when it was read, else what is_running implies
+ * ("stopping" cannot be told from is_running alone). */
+const char *
+ctl_service_info_get_state (const CtlServiceInfo *self)
+{
+  if (self->state != NULL)
+    return self->state;
+
+  return self->is_running ? "running" : "stopped";
+}
+
+static gboolean
+fail_read (int          r,
+           const char  *what,
+           GError     **error)
+{
+  g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+               "cannot read %s in the reply of the daemon: %s "
+               "(is the owner of the bus name a bgserviced of another version?)",
+               what, g_strerror (-r));
+  return FALSE;
+}
+
+/* Reads one (ssis) struct; returns like sd_bus_message_read(): 0 at the end
+ * of the array, > 0 with an element, < 0 on error. */
+static int
+read_task_error (sd_bus_message  *message,
+                 CtlTaskError   **out)
+{
+  const char *task, *domain, *text;
+  int32_t code;
+  CtlTaskError *element;
+  int r;
+
+  r = sd_bus_message_read (message, "(ssis)", &task, &domain, &code, &text);
+  if (r <= 0)
+    return r;
+
+  element = g_new0 (CtlTaskError, 1);
+  element->task = g_strdup (task);
+  element->domain = g_strdup (domain);
+  element->code = code;
+  element->message = g_strdup (text);
+  *out = element;
+
+  return 1;
+}
+
+/* Reads an error list, a(ssis), into an array of CtlTaskError. */
+gboolean
+ctl_wire_read_task_errors (sd_bus_message  *message,
+                           GPtrArray      **out_errors,
+                           GError         **error)
+{
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_task_error_free);
+  CtlTaskError *element = NULL;
+  int r;
+
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, "(ssis)");
+  if (r <= 0)
+    return fail_read (r < 0 ? r : -ENXIO, "the error list", error);
+
+  while ((r = read_task_error (message, &element)) > 0)
+    g_ptr_array_add (errors, g_steal_pointer (&element));
+  if (r < 0)
+    return fail_read (r, "the error list", error);
+
+  r = sd_bus_message_exit_container (message);
+  if (r < 0)
+    return fail_read (r, "the error list", error);
+
+  *out_errors = g_steal_pointer (&errors);
+  return TRUE;
+}
+
+/* Reads the reply of ListServices, a(sbuo), into an array of
+ * CtlServiceInfo in the daemon's order (by name). */
+gboolean
+ctl_wire_read_services (sd_bus_message  *message,
+                        GPtrArray      **out_services,
+                        GError         **error)
+{
+  g_autoptr (GPtrArray) services = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
+  const char *name, *path;
+  int is_running;
+  uint32_t n_tasks;
+  int r;
+
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, "(sbuo)");
+  if (r <= 0)
+    return fail_read (r < 0 ? r : -ENXIO, "the list of services", error);
+
+  while ((r = sd_bus_message_read (message, "(sbuo)", &name, &is_running, &n_tasks, &path)) > 0)
+    {
+      CtlServiceInfo *info = ctl_service_info_new ();
+
+      info->name = g_strdup (name);
+      info->is_running = is_running != 0;
+      info->n_tasks = n_tasks;
+      info->path = g_strdup (path);
+      g_ptr_array_add (services, info);
+    }
+  if (r < 0)
+    return fail_read (r, "the list of services", error);
+
+  r = sd_bus_message_exit_container (message);
+  if (r < 0)
+    return fail_read (r, "the list of services", error);
+
+  *out_services = g_steal_pointer (&services);
+  return TRUE;
+}
+
+/* Reads the reply of GetService, an object path. */
+gboolean
+ctl_wire_read_path (sd_bus_message  *message,
+                    char           **out_path,
+                    GError         **error)
+{
+  const char *path;
+  int r;
+
+  r = sd_bus_message_read (message, "o", &path);
+  if (r <= 0)
+    return fail_read (r < 0 ? r : -ENXIO, "the object path of the service", error);
+
+  *out_path = g_strdup (path);
+  return TRUE;
+}
+
+/* Reads the reply of Properties.Get for a string property, v(s). */
+gboolean
+ctl_wire_read_string_property (sd_bus_message  *message,
+                               char           **out_value,
+                               GError         **error)
+{
+  const char *value;
+  int r;
+
+  r = sd_bus_message_read (message, "v", "s", &value);
+  if (r <= 0)
+    return fail_read (r < 0 ? r : -ENXIO, "a property", error);
+
+  *out_value = g_strdup (value);
+  return TRUE;
+}
+
+static void
+replace_string (char       **field,
+                const char  *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+/* Reads one property of org.bgservice1.Service from a variant; properties
+ * this client does not know are skipped. Returns < 0 on a bad reply. */
+static int
+read_property (sd_bus_message  *message,
+               const char      *key,
+               CtlServiceInfo  *info)
+{
+  const char *text;
+  int flag;
+  uint32_t number;
+  int r;
+
+  if (strcmp (key, "Name") == 0 || strcmp (key, "State") == 0)
+    {
+      r = sd_bus_message_read (message, "v", "s", &text);
+      if (r > 0)
+        replace_string (key[0] == 'N' ? &info->name : &info->state, text);
+    }
+  else if (strcmp (key, "IsRunning") == 0)
+    {
+      r = sd_bus_message_read (message, "v", "b", &flag);
+      if (r > 0)
+        info->is_running = flag != 0;
+    }
+  else if (strcmp (key, "NTasks") == 0)
+    {
+      r = sd_bus_message_read (message, "v", "u", &number);
+      if (r > 0)
+        info->n_tasks = number;
+    }
+  else if (strcmp (key, "LastErrors") == 0)
+    {
+      g_autoptr (GPtrArray) errors = NULL;
+
+      r = sd_bus_message_enter_container (message, SD_BUS_TYPE_VARIANT, "a(ssis)");
+      if (r <= 0)
+        return r < 0 ? r : -ENXIO;
+      if (!ctl_wire_read_task_errors (message, &errors, NULL))
+        return -EBADMSG;
+      g_clear_pointer (&info->last_errors, g_ptr_array_unref);
+      info->last_errors = g_steal_pointer (&errors);
+      r = sd_bus_message_exit_container (message);
+    }
+  else
+    {
+      r = sd_bus_message_skip (message, "v");
+    }
+
+  return r;
+}
+
+/* Reads the reply of Properties.GetAll on a service, a{sv}, into @info. */
+gboolean
+ctl_wire_read_service_properties (sd_bus_message  *message,
+                                  CtlServiceInfo  *info,
+                                  GError         **error)
+{
+  const char *key;
+  int r;
+
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, "{sv}");
+  if (r <= 0)
+    return fail_read (r < 0 ? r : -ENXIO, "the properties of the service", error);
+
+  while ((r = sd_bus_message_enter_container (message, SD_BUS_TYPE_DICT_ENTRY, "sv")) > 0)
+    {
+      r = sd_bus_message_read (message, "s", &key);
+      if (r > 0)
+        r = read_property (message, key, info);
+      if (r >= 0)
+        r = sd_bus_message_exit_container (message);
+      if (r < 0)
+        break;
+    }
+  if (r < 0)
+    return fail_read (r, "the properties of the service", error);
+
+  r = sd_bus_message_exit_container (message);
+  if (r < 0)
+    return fail_read (r, "the properties of the service", error);
+
+  return TRUE;
+}

@@ -1,0 +1,74 @@
+/* ctl-wire.h: the bgservice D-Bus interface as bgservicectl sees it.
+ *
+ * The names of section 3 of the contract, the values its replies carry
+ * (CtlTaskError, CtlServiceInfo) and the readers that turn reply messages
+ * into those values. Nothing here sends anything: see ctl-bus.h.
+ */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-bus.h>
+
+G_BEGIN_DECLS
+
+#define CTL_WIRE_DEFAULT_BUS_NAME  "org.bgservice1"
+#define CTL_WIRE_MANAGER_PATH      "/org/bgservice1"
+#define CTL_WIRE_MANAGER_INTERFACE "org.bgservice1.Manager"
+#define CTL_WIRE_SERVICE_INTERFACE "org.bgservice1.Service"
+#define CTL_WIRE_PROPERTIES        "org.freedesktop.DBus.Properties"
+
+#define CTL_WIRE_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
+
+/*
+ * CtlTaskError: one element of an error list, a(ssis) on the wire: what
+ * failed (a task of a service), the GError domain as a string, its code
+ * and its message.
+ */
+typedef struct
+{
+  char   *task;
+  char   *domain;
+  gint32  code;
+  char   *message;
+} CtlTaskError;
+
+void ctl_task_error_free (CtlTaskError *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlTaskError, ctl_task_error_free)
+
+/*
+ * CtlServiceInfo: what bgservicectl knows of one service: from
+ * ListServices (name, is_running, n_tasks, path), from its State property,
+ * or from all its properties (status).
+ */
+typedef struct
+{
+  char       *name;
+  char       *path;          /* (nullable) its object path */
+  char       *state;         /* (nullable) "stopped", "running", "stopping" */
+  gboolean    is_running;
+  guint32     n_tasks;
+  GPtrArray  *last_errors;   /* (element-type CtlTaskError) (nullable) */
+} CtlServiceInfo;
+
+CtlServiceInfo *ctl_service_info_new       (void);
+void            ctl_service_info_free      (CtlServiceInfo *self);
+const char     *ctl_service_info_get_state (const CtlServiceInfo *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlServiceInfo, ctl_service_info_free)
+
+gboolean ctl_wire_read_task_errors (sd_bus_message  *message,
+                                    GPtrArray      **out_errors,
+                                    GError         **error);
+gboolean ctl_wire_read_services    (sd_bus_message  *message,
+                                    GPtrArray      **out_services,
+                                    GError         **error);
+gboolean ctl_wire_read_path        (sd_bus_message  *message,
+                                    char           **out_path,
+                                    GError         **error);
+gboolean ctl_wire_read_string_property (sd_bus_message  *message,
+                                        char           **out_value,
+                                        GError         **error);
+gboolean ctl_wire_read_service_properties (sd_bus_message  *message,
+                                           CtlServiceInfo  *info,
+                                           GError         **error);
+
+G_END_DECLS

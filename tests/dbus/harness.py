@@ -1,0 +1,248 @@
+"""harness.py: real parts for the D-Bus tests of bgservice.
+
+Every test gets its own dbus-daemon (a private configuration written to a
+temporary folder), runs the real bgserviced (or the C test host) on it,
+and talks to it with clients bgservice did not write: busctl, GDBus
+(python3-gi) and python3-dbus. Nothing here is a stand-in for a part of
+the product.
+
+Paths of the built programs come from the environment meson sets:
+BGSERVICED, BGSERVICECTL, BGS_TEST_HOST, BGS_HELLO_MODULE, BGS_DATA_DIR.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import textwrap
+import time
+import unittest
+
+BUS_NAME = "org.bgservice1"
+ROOT_PATH = "/org/bgservice1"
+MANAGER_IFACE = "org.bgservice1.Manager"
+SERVICE_IFACE = "org.bgservice1.Service"
+
+# How long a test waits for something that should happen at once.
+PATIENCE = float(os.environ.get("BGS_TEST_PATIENCE", "20"))
+
+
+def program(variable):
+    path = os.environ.get(variable)
+    if not path:
+        raise unittest.SkipTest(f"{variable} is not set; run the tests with meson test")
+    return path
+
+
+def wait_until(condition, what, timeout=PATIENCE, interval=0.02):
+    """Polls condition() until it is true; fails the test after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+SESSION_CONFIG = """\
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+  </policy>
+</busconfig>
+"""
+
+
+class Bus:
+    """A private dbus-daemon, open to every user of the machine (so that a
+    client run as nobody reaches it and meets the daemon's own access
+    checks)."""
+
+    def __init__(self, directory, config=SESSION_CONFIG):
+        self.directory = directory
+        self.socket = os.path.join(directory, "bus")
+        config_path = os.path.join(directory, "bus.conf")
+        with open(config_path, "w") as f:
+            f.write(config.format(socket=self.socket))
+        os.chmod(directory, 0o755)
+        self.process = subprocess.Popen(
+            ["dbus-daemon", "--config-file", config_path, "--nofork", "--print-address"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.address = self.process.stdout.readline().strip()
+        if not self.address:
+            raise RuntimeError("dbus-daemon did not start")
+        os.chmod(self.socket, 0o777)
+
+    def close(self):
+        self.process.terminate()
+        self.process.wait(timeout=PATIENCE)
+        self.process.stdout.close()
+
+
+class Notify:
+    """A real sd_notify socket: an AF_UNIX datagram socket, as systemd
+    makes one, whose path goes in NOTIFY_SOCKET."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(self.path)
+        self.messages = []
+
+    def receive(self, timeout=PATIENCE):
+        """Every datagram that arrives within timeout, until one comes;
+        returns the new lines (KEY=VALUE)."""
+        self.socket.settimeout(timeout)
+        data = self.socket.recv(4096).decode()
+        lines = [line for line in data.split("\n") if line]
+        self.messages.extend(lines)
+        return lines
+
+    def wait_for(self, line, timeout=PATIENCE):
+        """Receives until a datagram holds line; returns every line seen
+        meanwhile, that one included."""
+        seen = []
+        deadline = time.monotonic() + timeout
+        while line not in seen:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no {line} from the daemon; it sent {self.messages}")
+            try:
+                seen.extend(self.receive(remaining))
+            except socket.timeout:
+                raise AssertionError(f"no {line} from the daemon; it sent {self.messages}")
+        return seen
+
+    def close(self):
+        self.socket.close()
+
+
+class Daemon:
+    """bgserviced on a Bus, with a configuration file of the test's own."""
+
+    def __init__(self, bus, directory, config, args=(), env=None, wait_ready=True):
+        self.config_path = os.path.join(directory, "bgserviced.conf")
+        with open(self.config_path, "w") as f:
+            f.write(textwrap.dedent(config))
+        self.log_path = os.path.join(directory, "bgserviced.log")
+        self.log = open(self.log_path, "w")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.process = subprocess.Popen(
+            [program("BGSERVICED"), f"--address={bus.address}",
+             f"--config={self.config_path}", "--verbose", *args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
+        self.bus = bus
+        if wait_ready:
+            wait_until(lambda: self.process.poll() is not None or name_has_owner(bus, BUS_NAME),
+                       "bgserviced to own its name")
+            if self.process.poll() is not None:
+                raise AssertionError(f"bgserviced exited with {self.process.returncode}:\n"
+                                     + self.read_log())
+
+    def rewrite_config(self, config):
+        with open(self.config_path, "w") as f:
+            f.write(textwrap.dedent(config))
+
+    def signal(self, number):
+        self.process.send_signal(number)
+
+    def stop(self, timeout=PATIENCE):
+        """SIGTERM, then the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout=PATIENCE):
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.flush()
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def busctl(bus, *args, check=True, user=None, timeout=PATIENCE):
+    """Runs busctl on the bus; returns the CompletedProcess. With user,
+    runs it as that user with setpriv (the test runs as root)."""
+    command = ["busctl", f"--address={bus.address}", *args]
+    if user is not None:
+        command = ["setpriv", f"--reuid={user}", f"--regid={user_group(user)}",
+                   "--clear-groups", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def busctl_json(bus, *args, **kwargs):
+    """busctl --json=short; returns the decoded "data"."""
+    result = busctl(bus, "--json=short", *args, **kwargs)
+    return json.loads(result.stdout)["data"]
+
+
+def user_group(user):
+    return "nogroup" if user == "nobody" else user
+
+
+def name_has_owner(bus, name):
+    result = subprocess.run(
+        ["busctl", f"--address={bus.address}", "--json=short", "call",
+         "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+         "NameHasOwner", "s", name],
+        capture_output=True, text=True)
+    return result.returncode == 0 and json.loads(result.stdout)["data"][0]
+
+
+def service_path(bus, name):
+    return busctl_json(bus, "call", BUS_NAME, ROOT_PATH, MANAGER_IFACE, "GetService", "s", name)[0]
+
+
+def get_property(bus, path, name, iface=SERVICE_IFACE):
+    return busctl_json(bus, "get-property", BUS_NAME, path, iface, name)
+
+
+class DBusTestCase(unittest.TestCase):
+    """A test with its own folder and bus; start_daemon() runs bgserviced."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="bgs-test-")
+        self.directory = self.tmp.name
+        self.bus = Bus(self.directory)
+        self.daemons = []
+
+    def tearDown(self):
+        for daemon in self.daemons:
+            daemon.close()
+        self.bus.close()
+        self.tmp.cleanup()
+
+    def start_daemon(self, config, **kwargs):
+        daemon = Daemon(self.bus, self.directory, config, **kwargs)
+        self.daemons.append(daemon)
+        return daemon
+
+
+def main():
+    unittest.main(verbosity=2)
