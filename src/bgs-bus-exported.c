@@ -101,7 +101,7 @@ mark_changed (BgsExportedService *self,
       g_source_set_priority (bus->flush_source, G_PRIORITY_DEFAULT);
       g_source_set_callback (bus->flush_source, on_flush, bus, NULL);
       g_source_set_static_name (bus->flush_source, "[bgservice] PropertiesChanged");
-      g_source_attach (bus->flush_source, g_source_get_context (bus->source));
+      g_source_attach (bus->flush_source, bus->context);
     }
 }
 

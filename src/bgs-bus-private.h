@@ -20,7 +20,8 @@ struct _BgsBus
   GObject       parent_instance;
 
   sd_bus       *bus;              /* (owned) */
-  GSource      *source;           /* (owned): drives @bus */
+  GMainContext *context;          /* (owned): where everything runs */
+  GSource      *source;           /* (owned) (nullable): drives @bus until it closes */
   BgsManager   *manager;          /* (owned) */
   GHashTable   *exported;         /* (element-type utf8 BgsExportedService) (owned) */
   sd_bus_slot  *slots[4];         /* (owned): vtables, enumerator, object manager */

@@ -138,9 +138,10 @@ bgs_bus_new_on (BgsManager  *manager,
 
   self->bus = bus;
   self->manager = g_object_ref (manager);
+  self->context = g_main_context_ref_thread_default ();
   self->source = bgs_sd_bus_source_new (bus);
   g_source_set_callback (self->source, on_connection_lost, self, NULL);
-  g_source_attach (self->source, g_main_context_get_thread_default ());
+  g_source_attach (self->source, self->context);
 
   if (!register_objects (self, error))
     return NULL;
@@ -407,6 +408,7 @@ bgs_bus_dispose (GObject *object)
 
   g_clear_pointer (&self->bus, sd_bus_flush_close_unref);
   g_clear_object (&self->manager);
+  g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (bgs_bus_parent_class)->dispose (object);
 }
