@@ -46,8 +46,18 @@ typedef BgsService *(*BgsModuleCreateFunc) (const char  *name,
                                             const char  *group,
                                             GError     **error);
 
-/* The entry point itself, declared so that a module's definition is
- * checked against it. The library does not define it: modules do. */
+/**
+ * bgs_module_create_service: (skip)
+ * @name: see #BgsModuleCreateFunc
+ * @config: see #BgsModuleCreateFunc
+ * @group: see #BgsModuleCreateFunc
+ * @error: see #BgsModuleCreateFunc
+ *
+ * The entry point itself, declared so that a module's definition is
+ * checked against it. The library does not define it: modules do.
+ *
+ * Returns: (transfer full) (nullable): the service.
+ */
 BgsService *bgs_module_create_service (const char  *name,
                                        GKeyFile    *config,
                                        const char  *group,

@@ -13,7 +13,7 @@ struct _BgsServiceGuard
 };
 
 /**
- * bgs_service_guard_new:
+ * bgs_service_guard_new: (skip)
  * @service: a #BgsService
  *
  * Takes a reference on @service and starts it.
@@ -36,7 +36,7 @@ bgs_service_guard_new (BgsService *service)
 }
 
 /**
- * bgs_service_guard_end:
+ * bgs_service_guard_end: (skip)
  * @guard: (transfer full): a #BgsServiceGuard
  * @error: return location for the errors of the service's tasks
  *
@@ -62,7 +62,7 @@ bgs_service_guard_end (BgsServiceGuard  *guard,
 }
 
 /**
- * bgs_service_guard_free:
+ * bgs_service_guard_free: (skip)
  * @guard: (transfer full) (nullable): a #BgsServiceGuard
  *
  * Like bgs_service_guard_end(), but logs the errors of the service's tasks

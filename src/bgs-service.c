@@ -77,11 +77,20 @@ get_priv (BgsService *self)
 static void complete_waiters (BgsService *self);
 
 /* n-tasks changes with every task: skip the notification, which GObject
- * makes costly, when nobody listens. */
+ * makes costly, when nobody listens. A handler of every notification
+ * ("notify" without a detail) listens too, though
+ * g_signal_has_handler_pending() only counts it for detail 0; one lookup
+ * for any notify handler keeps the usual case, no handler, as cheap as a
+ * single check. */
 static void
 notify_n_tasks (BgsService *self)
 {
-  if (g_signal_has_handler_pending (self, notify_signal_id, n_tasks_quark, FALSE))
+  if (g_signal_handler_find (self, G_SIGNAL_MATCH_ID, notify_signal_id, 0,
+                             NULL, NULL, NULL) == 0)
+    return;
+
+  if (g_signal_has_handler_pending (self, notify_signal_id, n_tasks_quark, FALSE) ||
+      g_signal_has_handler_pending (self, notify_signal_id, 0, FALSE))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TASKS]);
 }
 
@@ -538,14 +547,25 @@ bgs_service_notify_is_running (BgsService *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_RUNNING]);
 }
 
-/* Records the result of a completed wait (NULL for success). */
+static gboolean
+same_error (const GError *a,
+            const GError *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+
+  return a->domain == b->domain && a->code == b->code && g_str_equal (a->message, b->message);
+}
+
+/* Records the result of a completed wait (NULL for success); notifies
+ * last-error when it changed. */
 void
 bgs_service_set_last_error (BgsService   *self,
                             const GError *error)
 {
   BgsServicePrivate *priv = get_priv (self);
 
-  if (priv->last_error == NULL && error == NULL)
+  if (same_error (priv->last_error, error))
     return;
 
   g_clear_error (&priv->last_error);
@@ -763,11 +783,23 @@ bgs_service_wait_finish (BgsService    *self,
                          GAsyncResult  *result,
                          GError       **error)
 {
+  g_autoptr(GError) local = NULL;
+
   g_return_val_if_fail (BGS_IS_SERVICE (self), FALSE);
   g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  return BGS_SERVICE_GET_CLASS (self)->wait_finish (self, result, error);
+  /* Whatever the class, a completed wait is the service's last result. */
+  if (BGS_SERVICE_GET_CLASS (self)->wait_finish (self, result, &local))
+    {
+      bgs_service_set_last_error (self, NULL);
+      return TRUE;
+    }
+
+  if (!bgs_error_is_cancellation (local))
+    bgs_service_set_last_error (self, local);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
 }
 
 static void

@@ -48,6 +48,7 @@ bgsd_child_spawn (const char * const  *argv,
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GSubprocess) process = NULL;
+  const char *identifier;
   BgsdChild *self;
 
   g_subprocess_launcher_set_child_setup (launcher, become_group_leader, NULL, NULL);
@@ -62,7 +63,13 @@ bgsd_child_spawn (const char * const  *argv,
   self = g_new0 (BgsdChild, 1);
   self->process = g_steal_pointer (&process);
   self->command = g_strdup (command);
-  self->pgid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (self->process), NULL, 10);
+  identifier = g_subprocess_get_identifier (self->process);
+  /* GLib reaps in its worker thread: a command that ends at once may be
+   * gone already, its PID free. Then there is no group left to signal. */
+  if (identifier != NULL)
+    self->pgid = (GPid) g_ascii_strtoll (identifier, NULL, 10);
+  else
+    self->exited = TRUE;
 
   return self;
 }
