@@ -108,8 +108,12 @@ on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
   bgs_pending_call_reply_errors (pending, error);
 }
 
+/* Stop and Restart: authorized, then a stop that replies when done. */
 static int
-method_stop (sd_bus_message *call, void *userdata, sd_bus_error *error)
+stop_and_reply (sd_bus_message      *call,
+                void                *userdata,
+                sd_bus_error        *error,
+                GAsyncReadyCallback  on_done)
 {
   BgsBus *bus = bus_of (call, userdata);
   const char *message;
@@ -121,9 +125,15 @@ method_stop (sd_bus_message *call, void *userdata, sd_bus_error *error)
   if (r < 0)
     return r;
 
-  bgs_service_stop_async (service_of (userdata), message, NULL, on_stopped,
+  bgs_service_stop_async (service_of (userdata), message, NULL, on_done,
                           bgs_pending_call_new (bus, call));
   return 1;
+}
+
+static int
+method_stop (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  return stop_and_reply (call, userdata, error, on_stopped);
 }
 
 static void
@@ -159,19 +169,7 @@ on_stopped_for_restart (GObject *source, GAsyncResult *result, gpointer user_dat
 static int
 method_restart (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-  BgsBus *bus = bus_of (call, userdata);
-  const char *message;
-  int r;
-
-  if (!bgs_bus_authorize (bus, call, error))
-    return -EACCES;
-  r = sd_bus_message_read (call, "s", &message);
-  if (r < 0)
-    return r;
-
-  bgs_service_stop_async (service_of (userdata), message, NULL, on_stopped_for_restart,
-                          bgs_pending_call_new (bus, call));
-  return 1;
+  return stop_and_reply (call, userdata, error, on_stopped_for_restart);
 }
 
 static const sd_bus_vtable service_vtable[] = {

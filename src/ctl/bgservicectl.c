@@ -222,7 +222,8 @@ new_command_context (const Command      *command,
                      char              **message,
                      char             ***names)
 {
-  g_autofree char *usage = g_strdup_printf ("%s %s", command->name, command->arguments);
+  g_autofree char *usage = g_strjoin (*command->arguments != '\0' ? " " : "",
+                                      command->name, command->arguments, NULL);
   g_autofree char *description = g_strdup_printf ("Exit status:\n%s", command->exit_status);
   GOptionContext *context = g_option_context_new (usage);
   const GOptionEntry message_entries[] = {
@@ -347,6 +348,11 @@ check_connection (const ConnectionOptions *before,
     *kind = CTL_BUS_ADDRESS;
   else
     *kind = CTL_BUS_DEFAULT;
+
+  /* sd-bus says only "Connection refused" to an address it cannot parse. */
+  if (*address != NULL && strchr (*address, ':') == NULL)
+    return usage_error (NULL, "--address: “%s” is not a D-Bus address "
+                        "(for instance unix:path=/run/bgservice/bus)", *address);
 
   if (!ctl_bus_name_is_valid (*bus_name))
     return usage_error (NULL, "--bus-name: “%s” is not a valid D-Bus bus name "

@@ -29,6 +29,7 @@ struct _CtlBus
   CtlBusKind  kind;             /* never CTL_BUS_DEFAULT */
   char       *address;          /* (nullable) as tried, for messages */
   char       *where;            /* "the session bus", … for messages */
+  char       *where_exactly;    /* the same, with the address */
   char       *name;             /* the daemon's bus name */
   guint       n_pending;        /* calls of the current batch without reply */
   gboolean    access_hinted;    /* the AccessDenied hint was given once */
@@ -207,6 +208,10 @@ ctl_bus_connect (CtlBusKind   kind,
   self->kind = resolve_kind (kind);
   self->address = guess_address (self->kind, address);
   self->where = describe_where (self->kind, address);
+  if (self->kind == CTL_BUS_ADDRESS || self->address == NULL)
+    self->where_exactly = g_strdup (self->where);
+  else
+    self->where_exactly = g_strdup_printf ("%s (%s)", self->where, self->address);
   self->name = g_strdup (bus_name);
 
   if (!ctl_bus_name_is_valid (bus_name))
@@ -236,6 +241,7 @@ ctl_bus_free (CtlBus *self)
   g_clear_pointer (&self->bus, sd_bus_flush_close_unref);
   g_free (self->address);
   g_free (self->where);
+  g_free (self->where_exactly);
   g_free (self->name);
   g_free (self);
 }
@@ -593,17 +599,17 @@ ctl_bus_explain_failure (CtlBus        *self,
       (service != NULL && sd_bus_error_has_name (failure, SD_BUS_ERROR_UNKNOWN_OBJECT)))
     {
       /* UnknownObject: the service went away after GetService found it. */
-      g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_SERVICE,
-                   "no such service: %s", service != NULL ? service : text);
+      g_set_error (error, CTL_ERROR, CTL_ERROR_NO_SUCH_SERVICE, "no such service: %s",
+                   service == NULL ? text : service[0] == '\0' ? "\"\" (an empty name)" : service);
     }
   else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_ACCESS_DENIED))
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
                    "not allowed to %s: %s%s", target, text,
                    self->access_hinted ? "" :
-                   "; changing services takes root, or a user or group named in "
-                   "ControlUsers= or ControlGroups= of the [Daemon] section of "
-                   "bgserviced's configuration (or try sudo)");
+                   " (run bgservicectl as root, with sudo for instance, or have your "
+                   "user or group named in ControlUsers= or ControlGroups= of the "
+                   "[Daemon] section of bgserviced.conf)");
       self->access_hinted = TRUE;
     }
   else if (has_any_name (failure, no_owner_errors))
@@ -623,6 +629,17 @@ ctl_bus_explain_failure (CtlBus        *self,
                    "cannot start bgserviced (%s) on %s by D-Bus activation: %s",
                    self->name, self->where, text);
     }
+  else if (sd_bus_is_open (self->bus) <= 0 &&
+           (has_any_name (failure, no_reply_errors) ||
+            sd_bus_error_has_name (failure, SD_BUS_ERROR_DISCONNECTED) ||
+            has_name_prefix (failure, "System.Error.")))
+    {
+      /* Our own connection closed: the bus refused us, or went away. */
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "lost the connection to %s while trying to %s: %s; "
+                   "does that bus accept connections from this user?",
+                   self->where_exactly, target, text);
+    }
   else if (has_any_name (failure, no_reply_errors))
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
@@ -633,9 +650,8 @@ ctl_bus_explain_failure (CtlBus        *self,
            has_name_prefix (failure, "System.Error."))
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
-                   "lost the connection to %s (%s) while trying to %s: %s",
-                   self->where, self->address != NULL ? self->address : "?",
-                   target, text);
+                   "lost the connection to %s while trying to %s: %s",
+                   self->where_exactly, target, text);
     }
   else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_INVALID_ARGS))
     {

@@ -1,0 +1,563 @@
+/* test-ctl-cli.c: tests of the bgservicectl program that need no daemon.
+ *
+ * Each test runs the built bgservicectl (path in $BGSERVICECTL) in a
+ * controlled environment and checks its exit status and output: usage
+ * errors, --help, connection errors, and buses on which nobody, or a
+ * program other than bgserviced, owns the daemon's name (a private
+ * dbus-daemon from GTestDBus). Tests with the real daemon live in
+ * tests/dbus/.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+
+/* Result: how a run of bgservicectl ended. */
+typedef struct
+{
+  int   status;   /* exit status; -1 when killed by a signal */
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *self)
+{
+  g_clear_pointer (&self->out, g_free);
+  g_clear_pointer (&self->err, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+/* The test's environment without any bus address, in a known locale; the
+ * variables of @overrides ("NAME=VALUE", NULL-terminated) set on top. */
+static char **
+make_env (const char * const *overrides)
+{
+  char **env = g_get_environ ();
+
+  env = g_environ_unsetenv (env, "DBUS_SESSION_BUS_ADDRESS");
+  env = g_environ_unsetenv (env, "DBUS_SYSTEM_BUS_ADDRESS");
+  env = g_environ_unsetenv (env, "XDG_RUNTIME_DIR");
+  env = g_environ_unsetenv (env, "COLUMNS");
+  env = g_environ_setenv (env, "LC_ALL", "C.UTF-8", TRUE);
+
+  for (guint i = 0; overrides != NULL && overrides[i] != NULL; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (overrides[i], "=", 2);
+
+      env = g_environ_setenv (env, pair[0], pair[1], TRUE);
+    }
+
+  return env;
+}
+
+/* Runs bgservicectl with the arguments of @args in the environment of
+ * make_env (@overrides). */
+static void
+run_ctl_argv (Result             *result,
+              const char * const *overrides,
+              const char * const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_auto (GStrv) env = make_env (overrides);
+  g_autoptr (GError) error = NULL;
+  const char *program = g_getenv ("BGSERVICECTL");
+  int wait_status;
+
+  g_assert_nonnull (program);
+  g_ptr_array_add (argv, (char *) program);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_sync (NULL, (char **) argv->pdata, env, G_SPAWN_DEFAULT, NULL, NULL,
+                &result->out, &result->err, &wait_status, &error);
+  g_assert_no_error (error);
+
+  result->status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  g_test_message ("status %d\nstdout:\n%s\nstderr:\n%s",
+                  result->status, result->out, result->err);
+}
+
+#define run_ctl(result, overrides, ...) \
+  G_STMT_START { \
+    const char * const run_args_[] = { __VA_ARGS__, NULL }; \
+    run_ctl_argv ((result), (overrides), run_args_); \
+  } G_STMT_END
+
+static void
+assert_contains (const char *haystack,
+                 const char *needle)
+{
+  if (strstr (haystack, needle) == NULL)
+    g_error ("“%s” not found in:\n%s", needle, haystack);
+}
+
+/* A usage error: exit 2, a message on stderr that names @what and says
+ * where help is, nothing on stdout. */
+static void
+assert_usage_error (const Result *result,
+                    const char   *what)
+{
+  g_assert_cmpint (result->status, ==, 2);
+  g_assert_cmpstr (result->out, ==, "");
+  g_assert_true (g_str_has_prefix (result->err, "bgservicectl: "));
+  assert_contains (result->err, what);
+  assert_contains (result->err, "--help");
+}
+
+static const char * const name_commands[] = { "status", "start", "stop", "restart", "wait" };
+static const char * const all_commands[] = { "list", "status", "start", "stop", "restart", "wait" };
+
+static void
+test_usage_no_command (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl_argv (&result, NULL, (const char * const[]) { NULL });
+  assert_usage_error (&result, "no COMMAND given");
+}
+
+static void
+test_usage_unknown_command (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "frobnicate", "clock");
+  assert_usage_error (&result, "unknown command “frobnicate”");
+  assert_contains (result.err, "list, status, start, stop, restart, wait");
+}
+
+static void
+test_usage_missing_name (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (name_commands); i++)
+    {
+      g_auto (Result) result = { 0, };
+      g_autofree char *hint = g_strdup_printf ("bgservicectl %s --help", name_commands[i]);
+
+      run_ctl (&result, NULL, name_commands[i]);
+      assert_usage_error (&result, "needs the NAME of at least one service");
+      assert_contains (result.err, hint);
+    }
+}
+
+static void
+test_usage_extra_name (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "list", "clock");
+  assert_usage_error (&result, "list takes no NAME");
+}
+
+static void
+test_usage_bad_option (void)
+{
+  g_auto (Result) before = { 0, };
+  g_auto (Result) after = { 0, };
+  g_auto (Result) message = { 0, };
+
+  run_ctl (&before, NULL, "--frobnicate", "list");
+  assert_usage_error (&before, "--frobnicate");
+
+  run_ctl (&after, NULL, "stop", "--frobnicate", "clock");
+  assert_usage_error (&after, "--frobnicate");
+  assert_contains (after.err, "bgservicectl stop --help");
+
+  /* --message belongs to stop and restart only. */
+  run_ctl (&message, NULL, "start", "--message=hi", "clock");
+  assert_usage_error (&message, "--message");
+}
+
+static void
+test_usage_exclusive_buses (void)
+{
+  const char * const pairs[][2] = {
+    { "--system", "--session" },
+    { "--system", "--address=unix:path=/nonexistent" },
+    { "--session", "--address=unix:path=/nonexistent" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_auto (Result) result = { 0, };
+      g_auto (Result) split = { 0, };
+
+      run_ctl (&result, NULL, pairs[i][0], pairs[i][1], "list");
+      assert_usage_error (&result, "exclude each other");
+
+      /* One before the command, one after: the same. */
+      run_ctl (&split, NULL, pairs[i][0], "status", pairs[i][1], "clock");
+      assert_usage_error (&split, "exclude each other");
+    }
+}
+
+static void
+test_usage_bad_bus_name (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "--bus-name=bgservice", "list");
+  assert_usage_error (&result, "“bgservice” is not a valid D-Bus bus name");
+}
+
+static void
+test_usage_bad_address (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "--address=nonsense", "list");
+  assert_usage_error (&result, "“nonsense” is not a D-Bus address");
+}
+
+static void
+test_usage_help_too_many (void)
+{
+  g_auto (Result) result = { 0, };
+  g_auto (Result) unknown = { 0, };
+
+  run_ctl (&result, NULL, "help", "stop", "start");
+  assert_usage_error (&result, "help takes one COMMAND at most");
+
+  run_ctl (&unknown, NULL, "help", "frobnicate");
+  assert_usage_error (&unknown, "unknown command “frobnicate”");
+}
+
+static void
+assert_main_help (const Result *result)
+{
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_cmpstr (result->err, ==, "");
+  assert_contains (result->out, "Usage:\n  bgservicectl [OPTION…] COMMAND [NAME…]");
+  for (gsize i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s ", all_commands[i]);
+
+      assert_contains (result->out, line);
+    }
+  assert_contains (result->out, "--system");
+  assert_contains (result->out, "--session");
+  assert_contains (result->out, "--address=ADDRESS");
+  assert_contains (result->out, "--bus-name=BUSNAME");
+  assert_contains (result->out, "Exit status:");
+  assert_contains (result->out, "  0  success");
+  assert_contains (result->out, "  1  a task failed");
+  assert_contains (result->out, "  2  usage error");
+  assert_contains (result->out, "  3  status: a named service is not running");
+  assert_contains (result->out, "  4  no such service");
+  assert_contains (result->out, "Examples:");
+}
+
+static void
+test_help_main (void)
+{
+  const char * const spellings[] = { "--help", "-h", "help" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (spellings); i++)
+    {
+      g_auto (Result) result = { 0, };
+
+      run_ctl (&result, NULL, spellings[i]);
+      assert_main_help (&result);
+    }
+}
+
+static void
+test_help_command (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      const char *command = all_commands[i];
+      g_auto (Result) after = { 0, };
+      g_auto (Result) help = { 0, };
+      g_autofree char *usage = g_strdup_printf ("Usage:\n  bgservicectl [OPTION…] %s", command);
+
+      run_ctl (&after, NULL, command, "--help");
+      g_assert_cmpint (after.status, ==, 0);
+      g_assert_cmpstr (after.err, ==, "");
+      assert_contains (after.out, usage);
+      assert_contains (after.out, "Exit status:");
+      assert_contains (after.out, "--address=ADDRESS");
+
+      /* `help COMMAND` says the same. */
+      run_ctl (&help, NULL, "help", command);
+      g_assert_cmpint (help.status, ==, 0);
+      g_assert_cmpstr (help.out, ==, after.out);
+
+      if (strcmp (command, "stop") == 0 || strcmp (command, "restart") == 0)
+        assert_contains (after.out, "--message=MSG");
+      else
+        g_assert_null (strstr (after.out, "--message"));
+    }
+}
+
+static void
+test_help_version (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "--version");
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (result.out, ==, "bgservicectl " PACKAGE_VERSION "\n");
+}
+
+static void
+test_connect_no_socket (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      g_auto (Result) result = { 0, };
+      const char *name = strcmp (all_commands[i], "list") == 0 ? NULL : "clock";
+
+      run_ctl (&result, NULL, "--address=unix:path=/nonexistent", all_commands[i], name);
+      g_assert_cmpint (result.status, ==, 2);
+      g_assert_cmpstr (result.out, ==, "");
+      assert_contains (result.err, "bgservicectl: cannot connect to the bus at "
+                       "unix:path=/nonexistent: No such file or directory");
+    }
+}
+
+static void
+test_connect_no_session_bus (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "--session", "list");
+  g_assert_cmpint (result.status, ==, 2);
+  assert_contains (result.err, "cannot connect to the session bus: neither "
+                   "DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set");
+  assert_contains (result.err, "--system");
+}
+
+static void
+test_connect_no_system_bus (void)
+{
+  const char * const env[] = { "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent", NULL };
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, env, "--system", "status", "clock");
+  g_assert_cmpint (result.status, ==, 2);
+  assert_contains (result.err, "cannot connect to the system bus at unix:path=/nonexistent");
+  assert_contains (result.err, "--session");
+}
+
+/* BusFixture: a private dbus-daemon on which nobody owns org.bgservice1. */
+typedef struct
+{
+  GTestDBus  *bus;
+  const char *address;
+  char       *address_env[3];
+} BusFixture;
+
+static void
+bus_setup (BusFixture    *fixture,
+           gconstpointer  data)
+{
+  g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
+
+  if (dbus_daemon == NULL)
+    {
+      g_test_skip ("dbus-daemon is not installed");
+      return;
+    }
+
+  fixture->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_up (fixture->bus);
+  fixture->address = g_test_dbus_get_bus_address (fixture->bus);
+  fixture->address_env[0] = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=%s", fixture->address);
+  fixture->address_env[1] = g_strdup_printf ("DBUS_SYSTEM_BUS_ADDRESS=%s", fixture->address);
+}
+
+static void
+bus_teardown (BusFixture    *fixture,
+              gconstpointer  data)
+{
+  g_free (fixture->address_env[0]);
+  g_free (fixture->address_env[1]);
+  if (fixture->bus != NULL)
+    {
+      g_test_dbus_down (fixture->bus);
+      g_object_unref (fixture->bus);
+    }
+}
+
+static void
+test_no_owner_address (BusFixture    *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *address_option = NULL;
+  g_autofree char *expected = NULL;
+
+  if (fixture->bus == NULL)
+    return;
+
+  address_option = g_strdup_printf ("--address=%s", fixture->address);
+  expected = g_strdup_printf ("bgservicectl: no bgserviced on the bus at %s "
+                              "(org.bgservice1 has no owner)", fixture->address);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      g_auto (Result) result = { 0, };
+      const char *name = strcmp (all_commands[i], "list") == 0 ? NULL : "clock";
+
+      run_ctl (&result, NULL, address_option, all_commands[i], name);
+      g_assert_cmpint (result.status, ==, 2);
+      g_assert_cmpstr (result.out, ==, "");
+      assert_contains (result.err, expected);
+    }
+}
+
+static void
+test_no_owner_session (BusFixture    *fixture,
+                       gconstpointer  data)
+{
+  g_auto (Result) result = { 0, };
+
+  if (fixture->bus == NULL)
+    return;
+
+  run_ctl (&result, (const char * const *) fixture->address_env, "--session", "status", "clock");
+  g_assert_cmpint (result.status, ==, 2);
+  assert_contains (result.err, "bgservicectl: no bgserviced on the session bus "
+                   "(org.bgservice1 has no owner); is it running? "
+                   "For the system daemon use --system");
+}
+
+static void
+test_no_owner_system (BusFixture    *fixture,
+                      gconstpointer  data)
+{
+  g_auto (Result) result = { 0, };
+
+  if (fixture->bus == NULL)
+    return;
+
+  run_ctl (&result, (const char * const *) fixture->address_env, "--system", "stop", "clock");
+  g_assert_cmpint (result.status, ==, 2);
+  assert_contains (result.err, "bgservicectl: no bgserviced on the system bus "
+                   "(org.bgservice1 has no owner); is it running?");
+  assert_contains (result.err, "--session");
+}
+
+/* Without --system or --session: the system bus for root, else the session bus. */
+static void
+test_no_owner_default_bus (BusFixture    *fixture,
+                           gconstpointer  data)
+{
+  g_auto (Result) result = { 0, };
+
+  if (fixture->bus == NULL)
+    return;
+
+  run_ctl (&result, (const char * const *) fixture->address_env, "list");
+  g_assert_cmpint (result.status, ==, 2);
+  if (geteuid () == 0)
+    assert_contains (result.err, "no bgserviced on the system bus");
+  else
+    assert_contains (result.err, "no bgserviced on the session bus");
+}
+
+static void
+test_no_owner_bus_name (BusFixture    *fixture,
+                        gconstpointer  data)
+{
+  g_auto (Result) result = { 0, };
+
+  if (fixture->bus == NULL)
+    return;
+
+  run_ctl (&result, (const char * const *) fixture->address_env,
+           "--session", "--bus-name=org.example.Services", "wait", "clock");
+  g_assert_cmpint (result.status, ==, 2);
+  assert_contains (result.err, "no bgserviced on the session bus "
+                   "(org.example.Services has no owner)");
+}
+
+/* The name is owned, by a program that is not bgserviced. */
+static void
+test_owner_not_bgserviced (BusFixture    *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr (GDBusConnection) connection = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *address_option = NULL;
+  g_auto (Result) list = { 0, };
+  g_auto (Result) stop = { 0, };
+  guint32 outcome;
+
+  if (fixture->bus == NULL)
+    return;
+
+  connection = g_dbus_connection_new_for_address_sync (fixture->address,
+                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       NULL, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", "org.bgservice1", 4),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &outcome);
+  g_assert_cmpuint (outcome, ==, 1);
+
+  /* GDBus answers UnknownMethod for objects nobody exported. */
+  address_option = g_strdup_printf ("--address=%s", fixture->address);
+  run_ctl (&list, NULL, address_option, "list");
+  g_assert_cmpint (list.status, ==, 2);
+  assert_contains (list.err, "the owner of org.bgservice1 on the bus at");
+  assert_contains (list.err, "does not answer as bgserviced does");
+
+  run_ctl (&stop, NULL, address_option, "stop", "clock", "web");
+  g_assert_cmpint (stop.status, ==, 2);
+  assert_contains (stop.err, "does not answer as bgserviced does");
+  /* Said once, not once a name. */
+  g_assert_null (strstr (strstr (stop.err, "does not answer") + 1, "does not answer"));
+
+  g_dbus_connection_close_sync (connection, NULL, &error);
+  g_assert_no_error (error);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ctl/usage/no-command", test_usage_no_command);
+  g_test_add_func ("/ctl/usage/unknown-command", test_usage_unknown_command);
+  g_test_add_func ("/ctl/usage/missing-name", test_usage_missing_name);
+  g_test_add_func ("/ctl/usage/extra-name", test_usage_extra_name);
+  g_test_add_func ("/ctl/usage/bad-option", test_usage_bad_option);
+  g_test_add_func ("/ctl/usage/exclusive-buses", test_usage_exclusive_buses);
+  g_test_add_func ("/ctl/usage/bad-bus-name", test_usage_bad_bus_name);
+  g_test_add_func ("/ctl/usage/bad-address", test_usage_bad_address);
+  g_test_add_func ("/ctl/usage/help-too-many", test_usage_help_too_many);
+  g_test_add_func ("/ctl/help/main", test_help_main);
+  g_test_add_func ("/ctl/help/command", test_help_command);
+  g_test_add_func ("/ctl/help/version", test_help_version);
+  g_test_add_func ("/ctl/connect/no-socket", test_connect_no_socket);
+  g_test_add_func ("/ctl/connect/no-session-bus", test_connect_no_session_bus);
+  g_test_add_func ("/ctl/connect/no-system-bus", test_connect_no_system_bus);
+  g_test_add ("/ctl/no-owner/address", BusFixture, NULL,
+              bus_setup, test_no_owner_address, bus_teardown);
+  g_test_add ("/ctl/no-owner/session", BusFixture, NULL,
+              bus_setup, test_no_owner_session, bus_teardown);
+  g_test_add ("/ctl/no-owner/system", BusFixture, NULL,
+              bus_setup, test_no_owner_system, bus_teardown);
+  g_test_add ("/ctl/no-owner/default-bus", BusFixture, NULL,
+              bus_setup, test_no_owner_default_bus, bus_teardown);
+  g_test_add ("/ctl/no-owner/bus-name", BusFixture, NULL,
+              bus_setup, test_no_owner_bus_name, bus_teardown);
+  g_test_add ("/ctl/no-owner/not-bgserviced", BusFixture, NULL,
+              bus_setup, test_owner_not_bgserviced, bus_teardown);
+
+  return g_test_run ();
+}
