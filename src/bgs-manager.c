@@ -4,6 +4,11 @@
  * class allows for services that do not track tasks themselves: it runs
  * while a member runs, and its wait waits for every member, round after
  * round, until none runs, collecting one group per failed member.
+ *
+ * One round at a time serves every pending wait of the manager, as the
+ * task set of a service does: a member hands each of its groups over once,
+ * so each failure is reported once, by the first wait that completes after
+ * it, whatever waits were cancelled meanwhile.
  */
 #include "config.h"
 
@@ -30,7 +35,12 @@ struct _BgsManager
 
   GHashTable        *members;      /* (element-type utf8 Member) (owned) */
   gboolean           was_running;  /* as last notified */
-  BgsErrorCollector  failures;     /* member groups a cancelled wait took */
+
+  GQueue             waiters;      /* (element-type GTask) (owned): pending waits */
+  GCancellable      *round;        /* (owned) (nullable): set while a round runs;
+                                    * cancelled when nobody waits any more */
+  guint              pending;      /* member waits of the round not done */
+  BgsErrorCollector  failures;     /* member groups not reported yet */
 };
 
 G_DEFINE_FINAL_TYPE (BgsManager, bgs_manager, BGS_TYPE_SERVICE)
@@ -140,103 +150,132 @@ bgs_manager_cancel (BgsService *service,
 
 /* ---- waiting --------------------------------------------------------- */
 
-/* ManagerWait: one wait of the manager, the task data of its GTask. */
-typedef struct
-{
-  guint             pending;    /* member waits of this round not done */
-  gboolean          cancelled;  /* a member wait was cancelled */
-  BgsErrorCollector failures;   /* member groups gathered so far */
-} ManagerWait;
+static void start_round (BgsManager *self);
 
 static void
-manager_wait_free (gpointer data)
+destroy_source (gpointer source)
 {
-  ManagerWait *wait = data;
-
-  bgs_error_collector_clear (&wait->failures);
-  g_free (wait);
+  g_source_destroy (source);
+  g_source_unref (source);
 }
 
-static void start_round (GTask *task);
-
-/* Every member wait of the round is done: finish, or wait again. */
+/*
+ * Completes every pending wait with the member groups gathered, as one
+ * group; each waiter gets its own copy. Waits started by the callbacks
+ * start a new round.
+ */
 static void
-finish_round (GTask *task)
+complete_waiters (BgsManager *self)
 {
-  BgsManager *self = g_task_get_source_object (task);
-  ManagerWait *wait = g_task_get_task_data (task);
+  GQueue waiters = self->waiters;
   g_autoptr(GError) group = NULL;
   g_autofree char *owner = NULL;
+  GTask *waiter;
 
-  if (wait->cancelled)
+  g_queue_init (&self->waiters);
+  owner = bgs_service_to_string (BGS_SERVICE (self));
+  group = bgs_error_collector_steal_group (&self->failures, owner, "service");
+  bgs_service_set_last_error (BGS_SERVICE (self), group);
+
+  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
     {
-      /* Keep what members reported for the next wait of the manager. */
-      bgs_error_collector_take_all (&self->failures, &wait->failures);
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Waiting for %s was cancelled",
-                               bgs_service_get_name (BGS_SERVICE (self)));
+      g_task_set_task_data (waiter, NULL, NULL);
+      if (group != NULL)
+        g_task_return_error (waiter, g_error_copy (group));
+      else
+        g_task_return_boolean (waiter, TRUE);
+      g_object_unref (waiter);
+    }
+}
+
+/* Every member wait of the round is done: wait again, or finish. */
+static void
+finish_round (BgsManager *self)
+{
+  /* A cancelled round served waits that are gone; waits that came while
+   * it wound down need a round of their own. */
+  if (g_cancellable_is_cancelled (self->round))
+    g_clear_object (&self->round);
+
+  if (g_queue_is_empty (&self->waiters))
+    {
+      g_clear_object (&self->round);
       return;
     }
 
   if (bgs_manager_is_running (BGS_SERVICE (self)))
     {
-      start_round (task);
+      start_round (self);
       return;
     }
 
-  bgs_error_collector_take_all (&self->failures, &wait->failures);
-  owner = bgs_service_to_string (BGS_SERVICE (self));
-  group = bgs_error_collector_steal_group (&self->failures, owner, "service");
-  bgs_service_set_last_error (BGS_SERVICE (self), group);
-
-  if (group != NULL)
-    g_task_return_error (task, g_steal_pointer (&group));
-  else
-    g_task_return_boolean (task, TRUE);
+  g_clear_object (&self->round);
+  complete_waiters (self);
 }
 
+/* A member wait is done: its group, if any, is the manager's to report.
+ * A cancelled member wait leaves the member its failures. */
 static void
 on_member_waited (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr(BgsManager) self = user_data;
   BgsService *member = BGS_SERVICE (source);
-  ManagerWait *wait = g_task_get_task_data (task);
   GError *error = NULL;
 
+  /* The collector drops cancellations. */
   if (!bgs_service_wait_finish (member, result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          wait->cancelled = TRUE;
-          g_error_free (error);
-        }
-      else
-        bgs_error_collector_take (&wait->failures, bgs_service_get_name (member), error);
-    }
+    bgs_error_collector_take (&self->failures, bgs_service_get_name (member), error);
 
-  if (--wait->pending == 0)
-    finish_round (task);
+  if (--self->pending == 0)
+    finish_round (self);
 }
 
+/* Waits once for every member, with the round's cancellable. */
 static void
-start_round (GTask *task)
+start_round (BgsManager *self)
 {
-  BgsManager *self = g_task_get_source_object (task);
-  ManagerWait *wait = g_task_get_task_data (task);
   g_autoptr(GPtrArray) members = dup_members (self);
 
-  if (members->len == 0)
-    {
-      finish_round (task);
-      return;
-    }
+  if (self->round == NULL)
+    self->round = g_cancellable_new ();
 
-  wait->pending = members->len;
+  /* One more than the member waits, so that a wait completing inside
+   * bgs_service_wait_async() cannot end the round before the loop does. */
+  self->pending = members->len + 1;
   for (guint i = 0; i < members->len; i++)
-    bgs_service_wait_async (members->pdata[i], g_task_get_cancellable (task),
-                            on_member_waited, g_object_ref (task));
+    bgs_service_wait_async (members->pdata[i], self->round, on_member_waited,
+                            g_object_ref (self));
+
+  if (--self->pending == 0)
+    finish_round (self);
+}
+
+/* Fails one pending wait whose cancellable fired; the members go on. */
+static gboolean
+on_wait_cancelled (GCancellable *cancellable,
+                   gpointer      user_data)
+{
+  GTask *waiter = user_data;
+  g_autoptr(BgsManager) self = g_object_ref (g_task_get_source_object (waiter));
+  GList *link = g_queue_find (&self->waiters, waiter);
+
+  if (link == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_queue_delete_link (&self->waiters, link);
+  g_task_return_new_error (waiter, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                           "Waiting for %s was cancelled",
+                           bgs_service_get_name (BGS_SERVICE (self)));
+  g_object_unref (waiter);
+
+  /* Nobody waits any more: end the round. Groups already handed over
+   * stay in self->failures for the next wait. */
+  if (g_queue_is_empty (&self->waiters) && self->round != NULL)
+    g_cancellable_cancel (self->round);
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -245,12 +284,27 @@ bgs_manager_wait_async (BgsService          *service,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = g_task_new (service, cancellable, callback, user_data);
+  BgsManager *self = BGS_MANAGER (service);
+  GTask *waiter = g_task_new (service, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, bgs_manager_wait_async);
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_set_task_data (task, g_new0 (ManagerWait, 1), manager_wait_free);
-  start_round (task);
+  g_task_set_source_tag (waiter, bgs_manager_wait_async);
+  /* A result handed to this wait must not turn into a cancellation. */
+  g_task_set_check_cancellable (waiter, FALSE);
+
+  if (cancellable != NULL)
+    {
+      GSource *source = g_cancellable_source_new (cancellable);
+
+      g_source_set_callback (source, G_SOURCE_FUNC (on_wait_cancelled), waiter, NULL);
+      g_source_attach (source, bgs_service_get_context (service));
+      g_task_set_task_data (waiter, source, destroy_source);
+    }
+
+  g_queue_push_tail (&self->waiters, waiter);
+
+  /* A round that is winding down starts the next one when it ends. */
+  if (self->round == NULL)
+    start_round (self);
 }
 
 static gboolean
@@ -270,6 +324,9 @@ bgs_manager_finalize (GObject *object)
 {
   BgsManager *self = BGS_MANAGER (object);
 
+  /* Pending waits and rounds hold references: none is left here. */
+  g_warn_if_fail (g_queue_is_empty (&self->waiters));
+  g_clear_object (&self->round);
   g_clear_pointer (&self->members, g_hash_table_unref);
   bgs_error_collector_clear (&self->failures);
 
@@ -318,6 +375,7 @@ static void
 bgs_manager_init (BgsManager *self)
 {
   self->members = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, member_free);
+  g_queue_init (&self->waiters);
 }
 
 /* ---- public API ------------------------------------------------------ */

@@ -796,6 +796,12 @@ bgs_service_wait_finish (BgsService    *self,
       return TRUE;
     }
 
+  /* FALSE without an error: the class refused @result (a failed
+   * g_return_val_if_fail(), such as a result of another service). No wait
+   * completed, so last-error stays, and there is nothing to propagate. */
+  if (local == NULL)
+    return FALSE;
+
   if (!bgs_error_is_cancellation (local))
     bgs_service_set_last_error (self, local);
   g_propagate_error (error, g_steal_pointer (&local));

@@ -23,10 +23,14 @@ bgs_task_set_clear (BgsTaskSet *self)
   g_clear_object (&self->generation);
 }
 
-/* The cancellable of the current generation, made on first use. */
+/* The cancellable of the current generation, made on first use. A
+ * generation someone cancelled directly (through a task's cancellable,
+ * not the service) is over too: new tasks must not be born cancelled. */
 GCancellable *
 bgs_task_set_cancellable (BgsTaskSet *self)
 {
+  if (self->generation != NULL && g_cancellable_is_cancelled (self->generation))
+    g_clear_object (&self->generation);
   if (self->generation == NULL)
     self->generation = g_cancellable_new ();
 
