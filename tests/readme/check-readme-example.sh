@@ -19,8 +19,14 @@ awk '
 test -s "$work/example.c" || { echo "no complete example found in README.md"; exit 1; }
 
 export PKG_CONFIG_PATH="$build_root/meson-uninstalled"
-# shellcheck disable=SC2046
-cc -Wall -Wextra -Werror -Wno-unused-parameter -o "$work/example" "$work/example.c" \
+# A sanitized library needs a sanitized program (its runtime comes first).
+sanitize=""
+case "${BGS_SANITIZE:-none}" in
+  none|"") ;;
+  *) sanitize="-fsanitize=$BGS_SANITIZE" ;;
+esac
+# shellcheck disable=SC2046,SC2086
+cc $sanitize -Wall -Wextra -Werror -Wno-unused-parameter -o "$work/example" "$work/example.c" \
   $(pkg-config --cflags --libs bgservice-1)
 
 status=0
