@@ -194,7 +194,8 @@ main (int   argc,
     { "bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, "Name to own", "NAME" },
     { "tasks", 0, 0, G_OPTION_ARG_INT, &n_tasks, "Tasks of the service “many”", "N" },
     { "slow-ms", 0, 0, G_OPTION_ARG_INT, &slow_ms, "How slowly “slow” stops", "MS" },
-    { "service", 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, "An idle service", "NAME" },
+    /* Bytes as given, whatever the locale: names are UTF-8 on the wire. */
+    { "service", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &names, "An idle service", "NAME" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- export test services");

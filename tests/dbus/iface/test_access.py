@@ -1,0 +1,217 @@
+"""Who may change state: a client run as nobody gets
+org.freedesktop.DBus.Error.AccessDenied for Start, Stop, Cancel, Restart,
+StartAll and StopAll, and nothing changes, while reading (properties,
+ListServices, GetService, Wait, introspection, ObjectManager) works; with
+ControlUsers= or ControlGroups= naming it (by name or ID, primary or
+supplementary group, also after a SIGHUP reload) it may; the daemon's own
+user may, whoever that is. Clients: busctl, GDBus and python3-dbus, each
+run as the user with setpriv."""
+
+import json
+import signal
+import subprocess
+
+import harness
+import ifacetest
+from harness import BUS_NAME, MANAGER_IFACE, ROOT_PATH, SERVICE_IFACE
+from ifacetest import ACCESS_DENIED, run_client, service_path
+
+SERVICES = """\
+[Service sleeper]
+Type=exec
+Exec=sleep 600
+Instances=2
+
+[Service idle]
+Type=clock
+IntervalSec=60
+AutoStart=false
+
+[Service failer]
+Type=exec
+Exec=sh -c 'exit 3'
+AutoStart=false
+"""
+
+SLEEPER = service_path("sleeper")
+IDLE = service_path("idle")
+FAILER = service_path("failer")
+
+# Every state-changing method: (path, interface, method, signature, args).
+STATE_CHANGING = [
+    (IDLE, SERVICE_IFACE, "Start", "", ()),
+    (SLEEPER, SERVICE_IFACE, "Stop", "s", ("not yours",)),
+    (SLEEPER, SERVICE_IFACE, "Cancel", "s", ("not yours",)),
+    (SLEEPER, SERVICE_IFACE, "Restart", "s", ("not yours",)),
+    (ROOT_PATH, MANAGER_IFACE, "StartAll", "", ()),
+    (ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("not yours",)),
+]
+
+
+def daemon_section(**keys):
+    lines = ["[Daemon]"] + [f"{key}={value}" for key, value in keys.items()]
+    return "\n".join(lines) + "\n\n"
+
+
+class AccessTest(ifacetest.IfaceTestCase):
+    def snapshot(self, daemon):
+        """What a refused call must leave as it was."""
+        client = self.gdbus()
+        return ({name: s[:2] for name, s in self.list_services(client).items()},
+                ifacetest.children(daemon.process.pid))
+
+    def start(self, config):
+        daemon = self.start_daemon(config)
+        ifacetest.wait_children(daemon.process.pid, 2)
+        return daemon
+
+    def assert_refused_everything(self, daemon, user):
+        before = self.snapshot(daemon)
+        self.assertEqual(before[0]["sleeper"], (True, 2))
+        for path, interface, method, signature, args in STATE_CHANGING:
+            for library in ("gdbus", "dbus"):
+                with self.subTest(user=user, library=library, method=method):
+                    answer = run_client(self.bus, library, path, interface, method, signature,
+                                        *args, user=user)
+                    self.assertEqual(answer.get("error"), ACCESS_DENIED, answer)
+                    self.assertIn(method, answer["message"])
+            with self.subTest(user=user, client="busctl", method=method):
+                result = harness.busctl(self.bus, "call", BUS_NAME, path, interface, method,
+                                        *([signature, *args] if signature else []),
+                                        user=user, check=False)
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn("Access denied", result.stderr)
+        self.assertEqual(self.snapshot(daemon), before, "a refused call changed something")
+
+    def assert_allowed_everything(self, daemon, user):
+        for path, interface, method, signature, args in STATE_CHANGING:
+            with self.subTest(user=user, method=method):
+                answer = run_client(self.bus, ("gdbus", "dbus")[len(method) % 2], path,
+                                    interface, method, signature, *args, user=user)
+                self.assertIn("reply", answer)
+        # The last call was StopAll: it did stop everything.
+        client = self.gdbus()
+        self.assertFalse(any(s[0] for s in self.list_services(client).values()))
+        answer = run_client(self.bus, "dbus", SLEEPER, SERVICE_IFACE, "Start", user=user)
+        self.assertEqual(answer, {"reply": []})
+        self.assertEqual(client.get(SLEEPER, SERVICE_IFACE, "NTasks"), 2)
+
+    def test_nobody_is_refused(self):
+        daemon = self.start(SERVICES)
+        self.assert_refused_everything(daemon, "nobody")
+
+    def test_nobody_may_read_and_wait(self):
+        self.start(SERVICES)
+        client = self.gdbus()
+        client.call(FAILER, SERVICE_IFACE, "Start")
+        self.wait_for_state(client, FAILER, "stopped")
+        reads = [
+            (ROOT_PATH, MANAGER_IFACE, "ListServices", "", ()),
+            (ROOT_PATH, MANAGER_IFACE, "GetService", "s", ("sleeper",)),
+            (ROOT_PATH, ifacetest.PROPERTIES_IFACE, "Get", "ss", (MANAGER_IFACE, "Version")),
+            (SLEEPER, ifacetest.PROPERTIES_IFACE, "Get", "ss", (SERVICE_IFACE, "State")),
+            (SLEEPER, ifacetest.PROPERTIES_IFACE, "GetAll", "s", (SERVICE_IFACE,)),
+            (ROOT_PATH, ifacetest.OBJECT_MANAGER_IFACE, "GetManagedObjects", "", ()),
+            (SLEEPER, ifacetest.INTROSPECTABLE_IFACE, "Introspect", "", ()),
+            (ROOT_PATH, ifacetest.PEER_IFACE, "Ping", "", ()),
+            (IDLE, SERVICE_IFACE, "Wait", "", ()),
+        ]
+        for library in ("gdbus", "dbus"):
+            for path, interface, method, signature, args in reads:
+                with self.subTest(library=library, method=method, path=path):
+                    answer = run_client(self.bus, library, path, interface, method, signature,
+                                        *args, user="nobody")
+                    self.assertIn("reply", answer)
+        self.assertEqual(run_client(self.bus, "gdbus", ROOT_PATH, MANAGER_IFACE, "GetService",
+                                    "s", "sleeper", user="nobody"), {"reply": [SLEEPER]})
+        # Wait, open to all, reports (and so takes) the failures.
+        answer = run_client(self.bus, "dbus", FAILER, SERVICE_IFACE, "Wait", user="nobody")
+        self.assertEqual(answer["reply"][0][0][:3], ["instance-1", ifacetest.EXIT_ERROR_DOMAIN, 3])
+        self.assertEqual(harness.busctl_json(self.bus, "get-property", BUS_NAME, SLEEPER,
+                                             SERVICE_IFACE, "NTasks", user="nobody"), 2)
+
+    def test_control_users_by_name(self):
+        daemon = self.start(daemon_section(ControlUsers="nobody") + SERVICES)
+        self.assert_allowed_everything(daemon, "nobody")
+
+    def test_control_users_by_uid(self):
+        daemon = self.start(daemon_section(ControlUsers="daemon 65534") + SERVICES)
+        self.assert_allowed_everything(daemon, "nobody")
+
+    def test_control_users_lets_only_those_named(self):
+        daemon = self.start(daemon_section(ControlUsers="nobody") + SERVICES)
+        self.assert_refused_everything(daemon, "daemon")
+
+    def test_control_groups_by_name(self):
+        daemon = self.start(daemon_section(ControlGroups="nogroup") + SERVICES)
+        self.assert_allowed_everything(daemon, "nobody")
+
+    def test_control_groups_by_gid(self):
+        daemon = self.start(daemon_section(ControlGroups="65534") + SERVICES)
+        self.assert_allowed_everything(daemon, "nobody")
+
+    def test_control_groups_lets_other_groups_not(self):
+        daemon = self.start(daemon_section(ControlGroups="daemon") + SERVICES)
+        self.assert_refused_everything(daemon, "nobody")
+
+    def test_control_groups_by_supplementary_group(self):
+        self.start(daemon_section(ControlGroups="nogroup") + SERVICES)
+        command = ["setpriv", "--reuid=daemon", "--regid=daemon", "--groups=nogroup",
+                   ifacetest.PYTHON, ifacetest.CLIENT, "gdbus", self.bus.address, SLEEPER,
+                   SERVICE_IFACE, "Stop", "s", '"supplementary"']
+        result = subprocess.run(command, capture_output=True, text=True, check=True)
+        self.assertEqual(json.loads(result.stdout), {"reply": [[]]})
+        self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "State"), "stopped")
+
+    def test_reload_changes_who_may(self):
+        notify = harness.Notify(self.directory)
+        self.addCleanup(notify.close)
+        daemon = self.start_daemon(SERVICES, env={"NOTIFY_SOCKET": notify.path})
+        notify.wait_for("READY=1")
+
+        def reload(config):
+            daemon.rewrite_config(config)
+            daemon.signal(signal.SIGHUP)
+            notify.wait_for("RELOADING=1")
+            notify.wait_for("READY=1")
+
+        def stop_as_nobody():
+            return run_client(self.bus, "dbus", SLEEPER, SERVICE_IFACE, "Stop", "s", "x",
+                              user="nobody")
+
+        self.assertEqual(stop_as_nobody().get("error"), ACCESS_DENIED)
+        reload(daemon_section(ControlUsers="nobody") + SERVICES)
+        self.assertEqual(stop_as_nobody(), {"reply": [[]]})
+        self.gdbus().call(SLEEPER, SERVICE_IFACE, "Start")
+        reload(SERVICES)
+        self.assertEqual(stop_as_nobody().get("error"), ACCESS_DENIED)
+        self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "State"), "running")
+
+    def test_the_test_host_refuses_nobody_too(self):
+        self.start_host("--tasks=2")
+        for method, signature, args in (("Stop", "s", ("x",)), ("Cancel", "s", ("x",)),
+                                        ("Restart", "s", ("x",)), ("Start", "", ())):
+            answer = run_client(self.bus, "gdbus", service_path("many"), SERVICE_IFACE, method,
+                                signature, *args, user="nobody")
+            self.assertEqual(answer.get("error"), ACCESS_DENIED)
+        self.assertEqual(self.gdbus().get(service_path("many"), SERVICE_IFACE, "NTasks"), 2)
+
+
+class DaemonsOwnUserTest(ifacetest.IfaceTestCase):
+    def test_the_daemons_user_may_and_others_not(self):
+        daemon = self.start_daemon_as("nobody", SERVICES)
+        ifacetest.wait_children(daemon.process.pid, 2)
+        with open(f"/proc/{daemon.process.pid}/status") as f:
+            self.assertIn("\t65534\t", [line for line in f if line.startswith("Uid:")][0])
+        self.assertEqual(run_client(self.bus, "gdbus", SLEEPER, SERVICE_IFACE, "Stop", "s",
+                                    "x", user="daemon").get("error"), ACCESS_DENIED)
+        self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "NTasks"), 2)
+        self.assertEqual(run_client(self.bus, "dbus", SLEEPER, SERVICE_IFACE, "Stop", "s",
+                                    "x", user="nobody"), {"reply": [[]]})
+        # Root always may.
+        self.assertEqual(self.gdbus().call(SLEEPER, SERVICE_IFACE, "Start"), ())
+        self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "NTasks"), 2)
+
+
+if __name__ == "__main__":
+    harness.main()
