@@ -12,6 +12,7 @@ BGSERVICED, BGSERVICECTL, BGS_TEST_HOST, BGS_HELLO_MODULE, BGS_DATA_DIR.
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -132,21 +133,27 @@ class Notify:
 class Daemon:
     """bgserviced on a Bus, with a configuration file of the test's own."""
 
-    def __init__(self, bus, directory, config, args=(), env=None, wait_ready=True):
+    def __init__(self, bus, directory, config, args=(), env=None, wait_ready=True,
+                 name=BUS_NAME):
+        """config None: no --config, the daemon picks its default. name:
+        the bus name that wait_ready waits for."""
         self.config_path = os.path.join(directory, "bgserviced.conf")
-        with open(self.config_path, "w") as f:
-            f.write(textwrap.dedent(config))
+        config_args = []
+        if config is not None:
+            with open(self.config_path, "w") as f:
+                f.write(textwrap.dedent(config))
+            config_args = [f"--config={self.config_path}"]
         self.log_path = os.path.join(directory, "bgserviced.log")
         self.log = open(self.log_path, "w")
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.process = subprocess.Popen(
             [program("BGSERVICED"), f"--address={bus.address}",
-             f"--config={self.config_path}", "--verbose", *args],
+             *config_args, "--verbose", *args],
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
         self.bus = bus
         if wait_ready:
-            wait_until(lambda: self.process.poll() is not None or name_has_owner(bus, BUS_NAME),
+            wait_until(lambda: self.process.poll() is not None or name_has_owner(bus, name),
                        "bgserviced to own its name")
             if self.process.poll() is not None:
                 raise AssertionError(f"bgserviced exited with {self.process.returncode}:\n"
@@ -242,6 +249,60 @@ class DBusTestCase(unittest.TestCase):
         daemon = Daemon(self.bus, self.directory, config, **kwargs)
         self.daemons.append(daemon)
         return daemon
+
+
+class TestHost:
+    """bgs-test-host (BGS_TEST_HOST) on a Bus: services only code can make
+    ("many", "failing", "slow", idle ones named by --service), exported by
+    the real library. Ready once it printed READY. Same methods as
+    Daemon: signal, stop, wait, read_log, close."""
+
+    started = 0
+
+    def __init__(self, bus, directory, args=(), env=None):
+        TestHost.started += 1
+        self.log_path = os.path.join(directory, f"bgs-test-host-{TestHost.started}.log")
+        self.log = open(self.log_path, "w")
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.process = subprocess.Popen(
+            [program("BGS_TEST_HOST"), f"--address={bus.address}", *args],
+            stdout=subprocess.PIPE, stderr=self.log, env=full_env, text=True)
+        self.bus = bus
+        readable = select.select([self.process.stdout], [], [], PATIENCE)[0]
+        line = self.process.stdout.readline() if readable else ""
+        if line.strip() != "READY":
+            self.close()
+            with open(self.log_path) as f:
+                raise AssertionError(f"bgs-test-host did not print READY (got {line!r}):\n"
+                                     + f.read())
+
+    def signal(self, number):
+        self.process.send_signal(number)
+
+    def stop(self, timeout=PATIENCE):
+        """SIGTERM, then the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout=PATIENCE):
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.flush()
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.log.close()
 
 
 def main():
