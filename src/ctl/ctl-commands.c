@@ -348,6 +348,7 @@ run_task_errors_method (CtlBus              *bus,
   CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) targets = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GError) unreachable = NULL;
 
   targets = resolve_targets (bus, names, &status, error);
   if (targets == NULL ||
@@ -360,10 +361,13 @@ run_task_errors_method (CtlBus              *bus,
       Target *target = targets->pdata[i];
       g_autoptr (GPtrArray) task_errors = NULL;
 
+      /* The daemon hands the errors of a service out once: those of the
+       * calls it answered are printed even when it went away before
+       * answering the others (whose failure is told once, at the end). */
       if (target->call->reply == NULL)
         {
-          if (!handle_failure (bus, target, action, &status, error))
-            return CTL_EXIT_FAILURE;
+          if (unreachable == NULL)
+            handle_failure (bus, target, action, &status, &unreachable);
           continue;
         }
       if (!ctl_wire_read_task_errors (target->call->reply, &task_errors, error))
@@ -375,6 +379,12 @@ run_task_errors_method (CtlBus              *bus,
     }
 
   ctl_output_print (out);
+
+  if (unreachable != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&unreachable));
+      return CTL_EXIT_FAILURE;
+    }
 
   return status;
 }

@@ -1,0 +1,125 @@
+"""bgservicectl run as nobody against bgserviced run as root: checks 4,
+16 to 18, 26, 27, 34 and 38 of tests/ctl/README-integration.md. Reading
+is open to everyone; changing takes root, the daemon's user, or a user or
+group of ControlUsers=/ControlGroups=. A refusal exits 2 with a message
+that says what to do, and changes nothing."""
+
+import grp
+
+import ctltest
+import harness
+from ctltest import (ACCESS_HINT, FAILER_LINES, FAILURE, IDLE, NOT_RUNNING, OK, TASKS_FAILED,
+                     sorted_lines)
+
+
+def refused(action, name, method, hint=True):
+    """The line bgservicectl prints when the daemon refuses method."""
+    return (f"bgservicectl: not allowed to {action} “{name}”: UID 65534 may not call {method}: "
+            "only root, the daemon's own user and the users and groups in ControlUsers= and "
+            "ControlGroups= of its configuration may change services"
+            + (" " + ACCESS_HINT if hint else "") + "\n")
+
+
+class ReadingTest(ctltest.CtlTestCase):
+    def test_reading_is_open_to_everyone(self):
+        # 4, 38
+        self.start_standard_daemon()
+        self.assertResult(self.ctl("list", user="nobody"), OK, stdout=self.ctl("list").stdout,
+                          stderr="")
+        self.assertResult(self.ctl("status", "clock", user="nobody"), OK,
+                          stdout="clock\n  state: running\n  tasks: 1\n  last errors: none\n",
+                          stderr="")
+        self.assertResult(self.ctl("status", IDLE, user="nobody"), NOT_RUNNING, stderr="")
+        result = self.ctl("wait", "failer", user="nobody")
+        self.assertResult(result, TASKS_FAILED, stderr="")
+        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+
+
+class RefusedTest(ctltest.CtlTestCase):
+    def setUp(self):
+        super().setUp()
+        self.daemon = self.start_standard_daemon()
+        self.before = self.services()
+
+    def assertUnchanged(self):
+        self.assertEqual(self.services(), self.before)
+
+    def test_start_refused(self):
+        # 16
+        self.assertResult(self.ctl("start", IDLE, user="nobody"), FAILURE, stdout="",
+                          stderr=refused("start", IDLE, "Start"))
+        self.assertResult(self.ctl("start", "clock", user="nobody"), FAILURE, stdout="",
+                          stderr=refused("start", "clock", "Start"))
+        self.assertUnchanged()
+
+    def test_stop_refused(self):
+        # 26: clock still runs; failer's errors were not handed to nobody.
+        self.assertResult(self.ctl("stop", "clock", user="nobody"), FAILURE, stdout="",
+                          stderr=refused("stop", "clock", "Stop"))
+        self.assertResult(self.ctl("stop", "--message=x", "failer", user="nobody"), FAILURE,
+                          stdout="", stderr=refused("stop", "failer", "Stop"))
+        self.assertUnchanged()
+        self.assertNotIn("cancelling", self.daemon.read_log())
+        result = self.ctl("stop", "failer")
+        self.assertResult(result, TASKS_FAILED, stderr="")
+        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+
+    def test_refused_beats_no_such_service(self):
+        # 27: 2 beats 4; both messages; the hint once, after the first refusal.
+        result = self.ctl("stop", "clock", "nosuch", "sleeper", user="nobody")
+        self.assertResult(result, FAILURE, stdout="", stderr=(
+            "bgservicectl: no such service: nosuch\n"
+            + refused("stop", "clock", "Stop")
+            + refused("stop", "sleeper", "Stop", hint=False)))
+        self.assertUnchanged()
+
+    def test_restart_refused(self):
+        # 34: the same processes go on.
+        pids = self.wait_for_task_pids(self.daemon, ["sleep", "1000"], 3)
+        self.assertResult(self.ctl("restart", "sleeper", user="nobody"), FAILURE, stdout="",
+                          stderr=refused("restart", "sleeper", "Restart"))
+        self.assertUnchanged()
+        self.assertEqual(self.task_pids(self.daemon, ["sleep", "1000"]), pids)
+
+
+class AllowedTest(ctltest.CtlTestCase):
+    def check_nobody_may_change(self, groups=None):
+        self.assertResult(self.ctl("start", IDLE, user="nobody", groups=groups), OK,
+                          stdout="", stderr="")
+        self.assertEqual(self.services()[IDLE], (True, 1))
+        self.assertResult(self.ctl("stop", "clock", user="nobody", groups=groups), OK,
+                          stdout="", stderr="")
+        self.assertEqual(self.services()["clock"], (False, 0))
+        result = self.ctl("restart", "failer", user="nobody", groups=groups)
+        self.assertResult(result, TASKS_FAILED, stderr="")
+        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+
+    def test_control_users(self):
+        # 17
+        self.start_daemon_with("ControlUsers=", "ControlUsers=nobody")
+        self.check_nobody_may_change()
+
+    def test_control_users_by_uid(self):
+        self.start_daemon_with("ControlUsers=", "ControlUsers=65534")
+        self.check_nobody_may_change()
+
+    def test_control_groups_supplementary(self):
+        # 18: a supplementary group of the caller, not its primary one.
+        users = grp.getgrnam("users").gr_gid
+        self.start_daemon_with("ControlUsers=", "ControlGroups=users")
+        self.assertResult(self.ctl("start", IDLE, user="nobody"), FAILURE, stdout="",
+                          stderr=refused("start", IDLE, "Start"))
+        self.assertEqual(self.services()[IDLE], (False, 0))
+        self.check_nobody_may_change(groups=[users])
+
+    def start_daemon_with(self, old, new):
+        """bgserviced with old replaced by new in CONFIG."""
+        config = ctltest.CONFIG.replace(old, new)
+        self.assertNotEqual(config, ctltest.CONFIG)
+        self.start_daemon(config)
+        harness.wait_until(lambda: self.services()["failer"] == (False, 0),
+                           "the tasks of failer to fail")
+
+
+if __name__ == "__main__":
+    harness.main()
