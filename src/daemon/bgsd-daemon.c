@@ -300,7 +300,10 @@ finish_reload (BgsdDaemon *daemon)
   daemon->reloading = FALSE;
   g_message ("Configuration reloaded from %s", daemon->config->origin);
   update_status (daemon);
-  bgsd_notify_ready ();
+
+  /* Stopping began during the reload: systemd was told STOPPING=1 already. */
+  if (!daemon->stopping)
+    bgsd_notify_ready ();
 }
 
 /* ReplaceOp: a service a reload stops, then removes or replaces. */
@@ -325,7 +328,9 @@ on_replaced_service_stopped (GObject      *source,
 
   bgs_manager_remove (daemon->manager, op->name, NULL);
   g_clear_error (&error);
-  if (op->replacement != NULL && !add_service (daemon, op->replacement, TRUE, &error))
+  /* When the daemon began stopping meanwhile, the replacement is added but
+   * not started: the stop under way would never end otherwise. */
+  if (op->replacement != NULL && !add_service (daemon, op->replacement, !daemon->stopping, &error))
     g_warning ("%s is not running after the reload: %s", op->name, error->message);
   else if (op->replacement == NULL)
     g_message ("Removed service %s", op->name);
@@ -429,19 +434,27 @@ on_reload (gpointer user_data)
 
 /*
  * Loads @config_path, or when it is NULL the default file, or when that
- * does not exist the built-in configuration.
+ * does not exist the built-in configuration. A module that cannot be
+ * loaded or refuses its keys makes the configuration bad too, so that
+ * --check-config says so and a reload keeps the running services.
  */
 BgsdConfig *
 bgsd_daemon_load_config (const char  *config_path,
                          GError     **error)
 {
+  g_autoptr(BgsdConfig) config = NULL;
+
   if (config_path != NULL)
-    return bgsd_config_load_file (config_path, error);
+    config = bgsd_config_load_file (config_path, error);
+  else if (g_file_test (DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS))
+    config = bgsd_config_load_file (DEFAULT_CONFIG_PATH, error);
+  else
+    config = bgsd_config_load_default (error);
 
-  if (g_file_test (DEFAULT_CONFIG_PATH, G_FILE_TEST_EXISTS))
-    return bgsd_config_load_file (DEFAULT_CONFIG_PATH, error);
+  if (config == NULL || !bgsd_services_check (config, error))
+    return NULL;
 
-  return bgsd_config_load_default (error);
+  return g_steal_pointer (&config);
 }
 
 static void

@@ -26,3 +26,28 @@ bgsd_service_create (const BgsdConfig        *config,
 
   g_assert_not_reached ();
 }
+
+/*
+ * Checks what only the modules can: that each Type=module service's module
+ * loads, exports its entry point and accepts its keys. The services made
+ * are dropped unstarted (a module stays loaded: see bgsd-module.c).
+ */
+gboolean
+bgsd_services_check (const BgsdConfig  *config,
+                     GError           **error)
+{
+  for (guint i = 0; i < config->services->len; i++)
+    {
+      const BgsdServiceConfig *service = config->services->pdata[i];
+      g_autoptr(BgsService) created = NULL;
+
+      if (service->type != BGSD_SERVICE_MODULE)
+        continue;
+
+      created = bgsd_module_create_service (config, service, error);
+      if (created == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
+}

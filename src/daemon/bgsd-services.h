@@ -8,5 +8,7 @@ G_BEGIN_DECLS
 BgsService *bgsd_service_create (const BgsdConfig        *config,
                                  const BgsdServiceConfig *service,
                                  GError                 **error);
+gboolean    bgsd_services_check (const BgsdConfig        *config,
+                                 GError                 **error);
 
 G_END_DECLS

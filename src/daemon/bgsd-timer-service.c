@@ -32,7 +32,6 @@ typedef struct
   GSource          *ticker;        /* (owned) */
   GSource          *cancel_watch;  /* (owned) */
   gboolean          tick_missed;   /* a tick came during a run */
-  gboolean          ended;
 } Schedule;
 
 static void
@@ -57,7 +56,6 @@ static void
 schedule_end (Schedule *schedule,
               GError   *error)
 {
-  schedule->ended = TRUE;
   drop_source (&schedule->ticker);
   drop_source (&schedule->cancel_watch);
 
@@ -85,6 +83,17 @@ on_run_exited (GObject      *source,
     }
 
   g_clear_pointer (&schedule->run, bgsd_child_free);
+
+  /* The run ended by itself, cleanly, after the task was cancelled (it
+   * may have exited before SIGTERM could reach it): no tick is coming any
+   * more, so the task ends here, as cancelled. */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (schedule->task)))
+    {
+      schedule_end (schedule, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                           "The timer was stopped"));
+      return;
+    }
+
   if (schedule->tick_missed)
     {
       schedule->tick_missed = FALSE;
@@ -118,7 +127,10 @@ on_tick (gpointer user_data)
   else
     start_run (schedule);
 
-  return schedule->ended ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+  /* A run that could not start ended the task: schedule_end() destroyed
+   * this source, and the task's completion may have freed @schedule, so
+   * it must not be read here any more. */
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean

@@ -1,0 +1,288 @@
+"""The configuration of bgserviced: every mistake stops it with exit status
+78 and one line naming the file, the group and the key; --check-config
+says the same, or OK, without running anything or touching the bus.
+(Point 1 of the daemon tests.)"""
+
+import os
+import subprocess
+
+import daemontest
+import harness
+from daemontest import EXIT_CONFIG, EXIT_OK, lines, run_bgserviced, write_file
+
+GOOD = """\
+[Daemon]
+BusName=org.bgservice1
+ControlUsers=root nobody 0
+ControlGroups=root,nogroup;0
+
+[Service runner]
+Type=exec
+AutoStart=false
+Exec=sleep 600
+Instances=2
+TimeoutStopSec=1.5
+
+[Service ticker]
+Type=timer
+Exec=/bin/true
+IntervalSec=0.5
+TimeoutStopSec=infinity
+
+[Service clock]
+Type=clock
+IntervalSec=10
+
+[Service greeter]
+Type=module
+Module={module}
+AutoStart=false
+Greeting=hello
+PeriodSec=2
+FailAfter=5
+"""
+
+
+def shared_object_without_entry_point():
+    """A real shared object that any process can load and that does not
+    export bgs_module_create_service(): the GLib bgserviced links."""
+    ldd = subprocess.run(["ldd", harness.program("BGSERVICED")], capture_output=True, text=True)
+    for line in ldd.stdout.splitlines():
+        if line.strip().startswith("libglib-2.0.so"):
+            return line.split("=>")[1].split()[0]
+    raise AssertionError(f"no libglib-2.0 in ldd's output: {ldd.stdout}")
+
+
+class ConfigTest(daemontest.DaemonTestCase):
+    def setUp(self):
+        super().setUp()
+        self.module = harness.program("BGS_HELLO_MODULE")
+        self.not_executable = write_file(self.directory, "not-executable", "#!/bin/sh\n", 0o644)
+        self.not_a_module = write_file(self.directory, "not-a-module.so", "not ELF\n")
+        self.no_entry_point = shared_object_without_entry_point()
+
+    def error_cases(self):
+        """(what, config text, group, key or None, words the problem holds).
+        group None: a file that is not a key file at all."""
+        module = self.module
+        long_name = "n" * 256
+        return [
+            # Not a key file.
+            ("not a key file", "this is not a key file\n", None, None, "this is not a key file"),
+            ("bad line", "[Service a]\nType=clock\nno equals sign here\n", None, None,
+             "no equals sign here"),
+            # Groups.
+            ("unknown group", "[Services a]\nType=clock\n", "Services a", None, "unknown group"),
+            ("group without name", "[Service]\nType=clock\n", "Service", None, "unknown group"),
+            ("invalid service name", "[Service ]\nType=clock\n", "Service ", None, "name"),
+            ("name too long", f"[Service {long_name}]\nType=clock\n", f"Service {long_name}",
+             None, "name"),
+            ("duplicate group", "[Service a]\nType=clock\n\n[Service a]\nIntervalSec=2\n",
+             "Service a", None, "twice"),
+            # Keys.
+            ("unknown key", "[Service a]\nType=clock\nColour=red\n", "Service a", "Colour",
+             "unknown key"),
+            ("unknown key in Daemon", "[Daemon]\nName=x\n", "Daemon", "Name", "unknown key"),
+            ("duplicate key", "[Service a]\nType=clock\nIntervalSec=1\nIntervalSec=2\n",
+             "Service a", "IntervalSec", "twice"),
+            ("Restart", "[Service a]\nType=exec\nExec=sleep 1\nRestart=on-failure\n",
+             "Service a", "Restart", "not supported"),
+            ("Restart=no", "[Service a]\nType=exec\nExec=sleep 1\nRestart=no\n",
+             "Service a", "Restart", "not supported"),
+            ("RestartSec", "[Service a]\nType=exec\nExec=sleep 1\nRestartSec=1\n",
+             "Service a", "RestartSec", "not supported"),
+            ("StartLimitBurst", "[Service a]\nType=exec\nExec=sleep 1\nStartLimitBurst=5\n",
+             "Service a", "StartLimitBurst", "not supported"),
+            ("Restart on a clock", "[Service a]\nType=clock\nRestart=always\n",
+             "Service a", "Restart", "not supported"),
+            # Types.
+            ("missing Type", "[Service a]\nExec=sleep 1\n", "Service a", "Type", "missing"),
+            ("bad Type", "[Service a]\nType=daemon\n", "Service a", "Type", "daemon"),
+            ("empty Type", "[Service a]\nType=\n", "Service a", "Type", ""),
+            ("Instances on a clock", "[Service a]\nType=clock\nInstances=2\n",
+             "Service a", "Instances", "Type=clock"),
+            ("Exec on a clock", "[Service a]\nType=clock\nExec=sleep 1\n",
+             "Service a", "Exec", "Type=clock"),
+            ("Module on exec", "[Service a]\nType=exec\nExec=sleep 1\nModule=x.so\n",
+             "Service a", "Module", "Type=exec"),
+            ("IntervalSec on exec", "[Service a]\nType=exec\nExec=sleep 1\nIntervalSec=1\n",
+             "Service a", "IntervalSec", "Type=exec"),
+            ("TimeoutStopSec on a clock", "[Service a]\nType=clock\nTimeoutStopSec=1\n",
+             "Service a", "TimeoutStopSec", "Type=clock"),
+            ("Instances on a timer", "[Service a]\nType=timer\nExec=true\nInstances=2\n",
+             "Service a", "Instances", "Type=timer"),
+            ("missing Exec", "[Service a]\nType=exec\n", "Service a", "Exec", "missing"),
+            ("missing Exec on a timer", "[Service a]\nType=timer\n", "Service a", "Exec", "missing"),
+            ("missing Module", "[Service a]\nType=module\n", "Service a", "Module", "missing"),
+            # Values.
+            ("Instances=0", "[Service a]\nType=exec\nExec=sleep 1\nInstances=0\n",
+             "Service a", "Instances", "0"),
+            ("Instances=abc", "[Service a]\nType=exec\nExec=sleep 1\nInstances=abc\n",
+             "Service a", "Instances", "abc"),
+            ("Instances=-1", "[Service a]\nType=exec\nExec=sleep 1\nInstances=-1\n",
+             "Service a", "Instances", "-1"),
+            ("Instances too many", "[Service a]\nType=exec\nExec=sleep 1\nInstances=10001\n",
+             "Service a", "Instances", "10001"),
+            ("IntervalSec=0", "[Service a]\nType=clock\nIntervalSec=0\n",
+             "Service a", "IntervalSec", "0"),
+            ("IntervalSec=-1", "[Service a]\nType=timer\nExec=true\nIntervalSec=-1\n",
+             "Service a", "IntervalSec", "-1"),
+            ("IntervalSec=abc", "[Service a]\nType=clock\nIntervalSec=abc\n",
+             "Service a", "IntervalSec", "abc"),
+            ("IntervalSec=nan", "[Service a]\nType=clock\nIntervalSec=nan\n",
+             "Service a", "IntervalSec", "nan"),
+            ("IntervalSec=infinity", "[Service a]\nType=clock\nIntervalSec=infinity\n",
+             "Service a", "IntervalSec", "infinity"),
+            ("TimeoutStopSec=x", "[Service a]\nType=exec\nExec=sleep 1\nTimeoutStopSec=x\n",
+             "Service a", "TimeoutStopSec", "x"),
+            ("TimeoutStopSec=-1", "[Service a]\nType=exec\nExec=sleep 1\nTimeoutStopSec=-1\n",
+             "Service a", "TimeoutStopSec", "-1"),
+            ("AutoStart=maybe", "[Service a]\nType=clock\nAutoStart=maybe\n",
+             "Service a", "AutoStart", "maybe"),
+            # The daemon group.
+            ("bad BusName", "[Daemon]\nBusName=not-a-bus-name\n", "Daemon", "BusName",
+             "not-a-bus-name"),
+            ("unique BusName", "[Daemon]\nBusName=:1.42\n", "Daemon", "BusName", ":1.42"),
+            ("unknown ControlUsers", "[Daemon]\nControlUsers=root no-such-user-bgs\n",
+             "Daemon", "ControlUsers", "no-such-user-bgs"),
+            ("unknown ControlGroups", "[Daemon]\nControlGroups=no-such-group-bgs\n",
+             "Daemon", "ControlGroups", "no-such-group-bgs"),
+            # Commands.
+            ("Exec not found", "[Service a]\nType=exec\nExec=no-such-command-bgs --flag\n",
+             "Service a", "Exec", "no-such-command-bgs"),
+            ("Exec path not found", "[Service a]\nType=exec\nExec=/no/such/program\n",
+             "Service a", "Exec", "/no/such/program"),
+            ("Exec not executable", f"[Service a]\nType=exec\nExec={self.not_executable}\n",
+             "Service a", "Exec", self.not_executable),
+            ("Exec a directory", f"[Service a]\nType=timer\nExec={self.directory}\n",
+             "Service a", "Exec", self.directory),
+            ("Exec unterminated quote", "[Service a]\nType=exec\nExec=sh -c 'exit 1\n",
+             "Service a", "Exec", ""),
+            ("Exec empty", "[Service a]\nType=exec\nExec=\n", "Service a", "Exec", ""),
+            # Modules.
+            ("Module not found", "[Service a]\nType=module\nModule=/no/such/module.so\n",
+             "Service a", "Module", "/no/such/module.so"),
+            ("Module not a shared object",
+             f"[Service a]\nType=module\nModule={self.not_a_module}\nGreeting=hi\n",
+             "Service a", "Module", self.not_a_module),
+            ("Module without entry point",
+             f"[Service a]\nType=module\nModule={self.no_entry_point}\n",
+             "Service a", "Module", "bgs_module_create_service"),
+            ("Module refuses: no Greeting", f"[Service a]\nType=module\nModule={module}\n",
+             "Service a", "Greeting", "missing"),
+            ("Module refuses: unknown key",
+             f"[Service a]\nType=module\nModule={module}\nGreeting=hi\nColour=red\n",
+             "Service a", "Colour", "unknown key"),
+            ("Module refuses: bad PeriodSec",
+             f"[Service a]\nType=module\nModule={module}\nGreeting=hi\nPeriodSec=soon\n",
+             "Service a", "PeriodSec", ""),
+            # One bad service among good ones still stops everything.
+            ("bad service after good ones",
+             "[Service good]\nType=clock\n\n[Service bad]\nType=clock\nIntervalSec=0\n",
+             "Service bad", "IntervalSec", "0"),
+        ]
+
+    def assertConfigError(self, result, path, group, key, words, what):
+        self.assertEqual(result.returncode, EXIT_CONFIG,
+                         f"{what}: stdout {result.stdout!r} stderr {result.stderr!r}")
+        self.assertEqual(result.stdout, "", what)
+        self.assertEqual(len(lines(result.stderr)), 1, f"{what}: not one line: {result.stderr!r}")
+        line = result.stderr.strip()
+        if group is None:
+            prefix = f"bgserviced: {path}: "
+        elif key is None:
+            prefix = f"bgserviced: {path}: [{group}]: "
+        else:
+            prefix = f"bgserviced: {path}: [{group}] {key}: "
+        self.assertTrue(line.startswith(prefix), f"{what}: {line!r} does not start with {prefix!r}")
+        self.assertIn(words, line[len(prefix):], what)
+
+    def test_every_error_exits_78_naming_file_group_and_key(self):
+        for number, (what, text, group, key, words) in enumerate(self.error_cases()):
+            with self.subTest(what):
+                path = write_file(self.directory, f"case-{number}.conf", text)
+                result = run_bgserviced(f"--address={self.bus.address}", f"--config={path}",
+                                        "--verbose")
+                self.assertConfigError(result, path, group, key, words, what)
+                self.assertFalse(harness.name_has_owner(self.bus, harness.BUS_NAME), what)
+
+    def test_check_config_reports_every_error_with_78(self):
+        for number, (what, text, group, key, words) in enumerate(self.error_cases()):
+            with self.subTest(what):
+                path = write_file(self.directory, f"case-{number}.conf", text)
+                result = run_bgserviced("--check-config", f"--config={path}")
+                self.assertConfigError(result, path, group, key, words, what)
+
+    def test_unreadable_file_exits_78(self):
+        path = os.path.join(self.directory, "missing.conf")
+        for args in ([f"--address={self.bus.address}"], ["--check-config"]):
+            result = run_bgserviced(*args, f"--config={path}")
+            self.assertEqual(result.returncode, EXIT_CONFIG, result.stderr)
+            self.assertEqual(len(lines(result.stderr)), 1, result.stderr)
+            self.assertTrue(result.stderr.startswith(f"bgserviced: {path}: "), result.stderr)
+
+    def test_not_utf8_exits_78(self):
+        path = os.path.join(self.directory, "latin1.conf")
+        with open(path, "wb") as f:
+            f.write(b"[Service caf\xe9]\nType=clock\n")
+        result = run_bgserviced("--check-config", f"--config={path}")
+        self.assertEqual(result.returncode, EXIT_CONFIG, result.stderr)
+        self.assertTrue(result.stderr.startswith(f"bgserviced: {path}: "), result.stderr)
+
+    def test_check_config_ok_for_every_key_of_every_type(self):
+        path = write_file(self.directory, "good.conf", GOOD.format(module=self.module))
+        result = run_bgserviced("--check-config", f"--config={path}")
+        self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+        self.assertEqual(result.stdout.strip(), f"{path}: OK, 4 services")
+        self.assertEqual(result.stderr, "")
+
+    def test_check_config_of_relative_module_path(self):
+        """Module= relative to the folder of the file, not the working one."""
+        os.symlink(self.module, os.path.join(self.directory, "hello.so"))
+        path = write_file(self.directory, "relative.conf",
+                          "[Service greeter]\nType=module\nModule=hello.so\nGreeting=hi\n")
+        result = subprocess.run([harness.program("BGSERVICED"), "--check-config",
+                                 f"--config={path}"], capture_output=True, text=True, cwd="/")
+        self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+
+    def test_check_config_ok_for_the_example(self):
+        path = os.path.join(harness.program("BGS_DATA_DIR"), "bgserviced.conf.example")
+        result = run_bgserviced("--check-config", f"--config={path}")
+        self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+        self.assertRegex(result.stdout, rf"^{path}: OK, \d+ services\n$")
+
+    def test_check_config_ok_for_the_default_config_file(self):
+        path = os.path.join(harness.program("BGS_DATA_DIR"), "bgserviced-default.conf")
+        result = run_bgserviced("--check-config", f"--config={path}")
+        self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+        self.assertEqual(result.stdout, f"{path}: OK, 3 services\n")
+
+    def test_check_config_runs_nothing_and_needs_no_bus(self):
+        """No bus to reach, a service that would leave a mark: --check-config
+        still says OK, and nothing ran."""
+        mark = os.path.join(self.directory, "mark")
+        path = write_file(self.directory, "marks.conf",
+                          f"[Service marker]\nType=exec\nExec=touch {mark}\n\n"
+                          f"[Service greeter]\nType=module\nModule={self.module}\nGreeting=hi\n")
+        nowhere = "unix:path=" + os.path.join(self.directory, "no-bus-here")
+        env = {"DBUS_SESSION_BUS_ADDRESS": nowhere, "DBUS_SYSTEM_BUS_ADDRESS": nowhere}
+        for args in (["--check-config"], ["--check-config", f"--address={nowhere}"],
+                     ["--check-config", "--system"], ["--check-config", "--session"]):
+            with self.subTest(args):
+                result = run_bgserviced(*args, f"--config={path}", env=env)
+                self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+                self.assertEqual(result.stdout, f"{path}: OK, 2 services\n")
+        self.assertFalse(os.path.exists(mark), "--check-config ran a service")
+
+    def test_good_config_runs(self):
+        """The file --check-config accepts runs, and stops cleanly."""
+        daemon = self.start_daemon(GOOD.format(module=self.module))
+        services = daemontest.list_services(self.bus)
+        self.assertEqual(sorted(services), ["clock", "greeter", "runner", "ticker"])
+        self.assertEqual({name: s[0] for name, s in services.items()},
+                         {"clock": True, "greeter": False, "runner": False, "ticker": True})
+        self.assertStopsWith(daemon, EXIT_OK)
+
+
+if __name__ == "__main__":
+    harness.main()
