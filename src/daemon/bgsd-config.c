@@ -680,6 +680,50 @@ default_control_groups (const Parser *parser,
 
 /* ---- loading --------------------------------------------------------- */
 
+/*
+ * GKeyFile quotes a line it cannot read, but says neither where it is nor
+ * in which group. Finds the first line that is no group header, setting
+ * or comment, and says both.
+ */
+static void
+set_syntax_error (GError       **error,
+                  const Parser  *parser,
+                  const char    *text,
+                  const GError  *key_file_error)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *group = NULL;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *line = g_strstrip (lines[i]);
+
+      if (*line == '\0' || *line == '#')
+        continue;
+      if (*line == '[' && g_str_has_suffix (line, "]"))
+        {
+          g_free (group);
+          group = g_strndup (line + 1, strlen (line) - 2);
+          continue;
+        }
+      if (strchr (line, '=') != NULL && group != NULL)
+        continue;
+
+      if (group != NULL)
+        g_set_error (error, G_KEY_FILE_ERROR, key_file_error->code,
+                     "%s: [%s] line %u: “%s” is neither a [Group] header nor a Key=Value setting",
+                     parser->origin, group, i + 1, line);
+      else
+        g_set_error (error, G_KEY_FILE_ERROR, key_file_error->code,
+                     "%s: line %u: “%s” comes before any [Group] header",
+                     parser->origin, i + 1, line);
+      return;
+    }
+
+  g_set_error (error, G_KEY_FILE_ERROR, key_file_error->code, "%s: %s",
+               parser->origin, key_file_error->message);
+}
+
 static BgsdConfig *
 config_new (const char *origin)
 {
@@ -752,7 +796,7 @@ bgsd_config_load_data (const char  *data,
 
   if (!g_key_file_load_from_data (config->keyfile, text, (gsize) -1, G_KEY_FILE_NONE, &local))
     {
-      g_set_error (error, G_KEY_FILE_ERROR, local->code, "%s: %s", origin, local->message);
+      set_syntax_error (error, &parser, text, local);
       return NULL;
     }
 

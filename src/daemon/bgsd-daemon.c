@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <signal.h>
+
 #include <glib-unix.h>
 
 #include "bgsd-daemon.h"
@@ -522,8 +524,12 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
 
   g_main_loop_run (daemon.loop);
 
+  /* Removing the sources gives the signals back their default action,
+   * which for SIGHUP is to die: a reload asked for while the daemon winds
+   * down must not turn a clean exit into a kill. */
   for (guint i = 0; i < G_N_ELEMENTS (signal_sources); i++)
     g_source_remove (signal_sources[i]);
+  signal (SIGHUP, SIG_IGN);
   status = daemon.exit_status;
   daemon_clear (&daemon);
   return status;

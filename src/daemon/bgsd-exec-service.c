@@ -91,8 +91,12 @@ start_instance (BgsdExecService *self,
   g_source_attach (instance->cancel_watch, bgs_service_get_context (BGS_SERVICE (self)));
   g_task_set_task_data (task, instance, (GDestroyNotify) instance_free);
 
-  g_debug ("%s: started “%s” as PID %d", bgs_service_get_name (BGS_SERVICE (self)),
-           self->command, (int) bgsd_child_get_pid (child));
+  if (bgsd_child_get_pid (child) > 0)
+    g_debug ("%s: started “%s” as PID %d", bgs_service_get_name (BGS_SERVICE (self)),
+             self->command, (int) bgsd_child_get_pid (child));
+  else
+    g_debug ("%s: “%s” ended as soon as it started", bgs_service_get_name (BGS_SERVICE (self)),
+             self->command);
   bgsd_child_wait_async (child, on_instance_exited, g_steal_pointer (&task));
 }
 

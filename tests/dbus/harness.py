@@ -12,6 +12,7 @@ BGSERVICED, BGSERVICECTL, BGS_TEST_HOST, BGS_HELLO_MODULE, BGS_DATA_DIR.
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -28,6 +29,70 @@ SERVICE_IFACE = "org.bgservice1.Service"
 
 # How long a test waits for something that should happen at once.
 PATIENCE = float(os.environ.get("BGS_TEST_PATIENCE", "20"))
+# How long a program left running at the end of a test gets to exit after
+# SIGTERM (a stubborn command may hold it up to its TimeoutStopSec=).
+END_GRACE = float(os.environ.get("BGS_TEST_END_GRACE", "5"))
+
+
+def under_valgrind(command, log_path):
+    """The command, wrapped in valgrind's memcheck when BGS_UNDER_VALGRIND
+    is set (meson test --setup=valgrinddaemon); check with
+    valgrind_problems(log_path) once the process has exited."""
+    if not os.environ.get("BGS_UNDER_VALGRIND"):
+        return command
+    suppressions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "valgrind.supp")
+    return ["valgrind", "--leak-check=full", "--show-leak-kinds=definite",
+            "--errors-for-leak-kinds=definite", "--track-origins=yes",
+            f"--suppressions={suppressions}", f"--log-file={log_path}", *command]
+
+
+def valgrind_problems(log_path):
+    """What memcheck reported for a process run by under_valgrind(): an
+    empty string when it found nothing (or did not run)."""
+    if not os.environ.get("BGS_UNDER_VALGRIND") or not os.path.exists(log_path):
+        return ""
+    with open(log_path) as f:
+        report = f.read()
+    summary = re.search(r"ERROR SUMMARY: (\d+) errors", report)
+    if summary is None:
+        return f"valgrind left no summary in {log_path} (was the process killed?)"
+    return report if int(summary.group(1)) > 0 else ""
+
+
+def child_process_groups(pid):
+    """The process groups of the direct children of pid: what bgserviced
+    started (each exec instance leads its own group)."""
+    groups = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            groups.add(int(fields[2]))
+    groups.discard(os.getpgrp())
+    return groups
+
+
+def end_process(process, log=None):
+    """SIGTERM, a while to exit, then SIGKILL; when it had to be killed,
+    what it started is killed too, so no command outlives a test."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=END_GRACE)
+        except subprocess.TimeoutExpired:
+            groups = child_process_groups(process.pid)
+            process.kill()
+            process.wait()
+            for group in groups:
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
 
 def program(variable):
@@ -145,11 +210,12 @@ class Daemon:
             config_args = [f"--config={self.config_path}"]
         self.log_path = os.path.join(directory, "bgserviced.log")
         self.log = open(self.log_path, "w")
+        self.valgrind_log = os.path.join(directory, f"valgrind-bgserviced-{id(self)}.log")
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.process = subprocess.Popen(
-            [program("BGSERVICED"), f"--address={bus.address}",
-             *config_args, "--verbose", *args],
+            under_valgrind([program("BGSERVICED"), f"--address={bus.address}",
+                            *config_args, "--verbose", *args], self.valgrind_log),
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
         self.bus = bus
         if wait_ready:
@@ -184,10 +250,13 @@ class Daemon:
             return f.read()
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Ends the daemon (SIGTERM first); fails when valgrind, if it ran
+        the daemon, found errors or leaks."""
+        end_process(self.process)
         self.log.close()
+        problems = valgrind_problems(self.valgrind_log)
+        if problems:
+            raise AssertionError(f"valgrind on bgserviced:\n{problems}")
 
 
 def busctl(bus, *args, check=True, user=None, timeout=PATIENCE):
@@ -265,8 +334,10 @@ class TestHost:
         self.log = open(self.log_path, "w")
         full_env = dict(os.environ)
         full_env.update(env or {})
+        self.valgrind_log = os.path.join(directory, f"valgrind-test-host-{TestHost.started}.log")
         self.process = subprocess.Popen(
-            [program("BGS_TEST_HOST"), f"--address={bus.address}", *args],
+            under_valgrind([program("BGS_TEST_HOST"), f"--address={bus.address}", *args],
+                           self.valgrind_log),
             stdout=subprocess.PIPE, stderr=self.log, env=full_env, text=True)
         self.bus = bus
         readable = select.select([self.process.stdout], [], [], PATIENCE)[0]
@@ -298,11 +369,14 @@ class TestHost:
             return f.read()
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Ends the host (SIGTERM first); fails when valgrind, if it ran the
+        host, found errors or leaks."""
+        end_process(self.process)
         self.process.stdout.close()
         self.log.close()
+        problems = valgrind_problems(self.valgrind_log)
+        if problems:
+            raise AssertionError(f"valgrind on bgs-test-host:\n{problems}")
 
 
 def main():
