@@ -480,6 +480,39 @@ daemon_clear (BgsdDaemon *daemon)
   g_clear_pointer (&daemon->owned_name, g_free);
 }
 
+/* Builds the services, owns the name, starts the auto-start services and
+ * tells systemd; returns BGSD_EXIT_OK, or the status to exit with. */
+static int
+start_daemon (BgsdDaemon *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  daemon->manager = bgs_manager_new ("bgserviced");
+  g_signal_connect (daemon->manager, "service-added", G_CALLBACK (on_member_added), daemon);
+  g_signal_connect (daemon->manager, "service-removed", G_CALLBACK (on_member_removed), daemon);
+
+  if (!add_services (daemon, &error))
+    {
+      g_printerr ("bgserviced: %s\n", error->message);
+      return BGSD_EXIT_CONFIG;
+    }
+
+  if (!connect_bus (daemon, &error) || !claim_bus_name (daemon, &error))
+    {
+      g_printerr ("bgserviced: %s\n", error->message);
+      return BGSD_EXIT_TASKS_FAILED;
+    }
+  apply_access (daemon);
+
+  start_auto_services (daemon);
+  update_status (daemon);
+  bgsd_notify_ready ();
+  bgsd_notify_start_watchdog ();
+  g_message ("bgserviced %s ready with %u services from %s", PACKAGE_VERSION,
+             daemon->config->services->len, daemon->config->origin);
+  return BGSD_EXIT_OK;
+}
+
 /* Runs @config (taken) until a signal stops the daemon; returns the exit
  * status. */
 int
@@ -487,42 +520,22 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
                  BgsdConfig              *config)
 {
   BgsdDaemon daemon = { .options = options, .config = config };
-  g_autoptr(GError) error = NULL;
   guint signal_sources[3];
   int status;
 
   daemon.loop = g_main_loop_new (NULL, FALSE);
-  daemon.manager = bgs_manager_new ("bgserviced");
-  g_signal_connect (daemon.manager, "service-added", G_CALLBACK (on_member_added), &daemon);
-  g_signal_connect (daemon.manager, "service-removed", G_CALLBACK (on_member_removed), &daemon);
-
-  if (!add_services (&daemon, &error))
-    {
-      g_printerr ("bgserviced: %s\n", error->message);
-      daemon_clear (&daemon);
-      return BGSD_EXIT_CONFIG;
-    }
-
-  if (!connect_bus (&daemon, &error) || !claim_bus_name (&daemon, &error))
-    {
-      g_printerr ("bgserviced: %s\n", error->message);
-      daemon_clear (&daemon);
-      return BGSD_EXIT_TASKS_FAILED;
-    }
-  apply_access (&daemon);
-
+  /* First of all, so that a signal during start-up is handled once the
+   * loop runs, not fatal. */
   signal_sources[0] = g_unix_signal_add (SIGTERM, on_terminate, &daemon);
   signal_sources[1] = g_unix_signal_add (SIGINT, on_terminate, &daemon);
   signal_sources[2] = g_unix_signal_add (SIGHUP, on_reload, &daemon);
 
-  start_auto_services (&daemon);
-  update_status (&daemon);
-  bgsd_notify_ready ();
-  bgsd_notify_start_watchdog ();
-  g_message ("bgserviced %s ready with %u services from %s", PACKAGE_VERSION,
-             daemon.config->services->len, daemon.config->origin);
-
-  g_main_loop_run (daemon.loop);
+  status = start_daemon (&daemon);
+  if (status == BGSD_EXIT_OK)
+    {
+      g_main_loop_run (daemon.loop);
+      status = daemon.exit_status;
+    }
 
   /* Removing the sources gives the signals back their default action,
    * which for SIGHUP is to die: a reload asked for while the daemon winds
@@ -530,7 +543,6 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
   for (guint i = 0; i < G_N_ELEMENTS (signal_sources); i++)
     g_source_remove (signal_sources[i]);
   signal (SIGHUP, SIG_IGN);
-  status = daemon.exit_status;
   daemon_clear (&daemon);
   return status;
 }
