@@ -13,8 +13,8 @@
  * (two tasks that fail at start, one G_IO_ERROR_PERMISSION_DENIED, one in
  * the domain "bgs-test-error-quark" with code 42), "slow" (one task that
  * ends MS milliseconds after it is cancelled), and one idle service per
- * --service NAME. Prints "READY" once the name is owned and every service
- * started; SIGTERM stops everything and exits 0, or 1 if a task failed.
+ * --service NAME. Prints "READY" once the name is owned, every service
+ * started and the failing tasks ended; SIGTERM stops everything and exits 0, or 1 if a task failed.
  */
 #include <stdio.h>
 
@@ -149,6 +149,14 @@ add_service (BgsManager *manager,
     g_error ("cannot add %s: %s", name, error->message);
 }
 
+static gboolean
+say_ready (gpointer user_data)
+{
+  g_print ("READY\n");
+  fflush (stdout);
+  return G_SOURCE_REMOVE;
+}
+
 typedef struct
 {
   GMainLoop  *loop;
@@ -227,8 +235,9 @@ main (int   argc,
 
   bgs_service_start (BGS_SERVICE (host.manager));
   g_unix_signal_add (SIGTERM, on_sigterm, &host);
-  g_print ("READY\n");
-  fflush (stdout);
+  /* After the tasks that end at once ("failing") have ended: those
+   * complete at the default priority, before this. */
+  g_idle_add_full (G_PRIORITY_LOW, say_ready, NULL, NULL);
 
   g_main_loop_run (host.loop);
 
