@@ -14,6 +14,7 @@
 
 #include "bgs-manager.h"
 #include "bgs-service-private.h"
+#include "bgs-wait-queue.h"
 
 /**
  * BgsManager:
@@ -36,7 +37,7 @@ struct _BgsManager
   GHashTable        *members;      /* (element-type utf8 Member) (owned) */
   gboolean           was_running;  /* as last notified */
 
-  GQueue             waiters;      /* (element-type GTask) (owned): pending waits */
+  BgsWaitQueue       waiters;
   GCancellable      *round;        /* (owned) (nullable): set while a round runs;
                                     * cancelled when nobody waits any more */
   guint              pending;      /* member waits of the round not done */
@@ -152,13 +153,6 @@ bgs_manager_cancel (BgsService *service,
 
 static void start_round (BgsManager *self);
 
-static void
-destroy_source (gpointer source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
-}
-
 /*
  * Completes every pending wait with the member groups gathered, as one
  * group; each waiter gets its own copy. Waits started by the callbacks
@@ -167,25 +161,13 @@ destroy_source (gpointer source)
 static void
 complete_waiters (BgsManager *self)
 {
-  GQueue waiters = self->waiters;
   g_autoptr(GError) group = NULL;
   g_autofree char *owner = NULL;
-  GTask *waiter;
 
-  g_queue_init (&self->waiters);
   owner = bgs_service_to_string (BGS_SERVICE (self));
   group = bgs_error_collector_steal_group (&self->failures, owner, "service");
   bgs_service_set_last_error (BGS_SERVICE (self), group);
-
-  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
-    {
-      g_task_set_task_data (waiter, NULL, NULL);
-      if (group != NULL)
-        g_task_return_error (waiter, g_error_copy (group));
-      else
-        g_task_return_boolean (waiter, TRUE);
-      g_object_unref (waiter);
-    }
+  bgs_wait_queue_complete (&self->waiters, group);
 }
 
 /* Every member wait of the round is done: wait again, or finish. */
@@ -197,7 +179,7 @@ finish_round (BgsManager *self)
   if (g_cancellable_is_cancelled (self->round))
     g_clear_object (&self->round);
 
-  if (g_queue_is_empty (&self->waiters))
+  if (bgs_wait_queue_is_empty (&self->waiters))
     {
       g_clear_object (&self->round);
       return;
@@ -252,30 +234,15 @@ start_round (BgsManager *self)
     finish_round (self);
 }
 
-/* Fails one pending wait whose cancellable fired; the members go on. */
-static gboolean
-on_wait_cancelled (GCancellable *cancellable,
-                   gpointer      user_data)
+/* Nobody waits any more: end the round. Groups already handed over stay
+ * in self->failures for the next wait. */
+static void
+on_waits_abandoned (gpointer owner)
 {
-  GTask *waiter = user_data;
-  g_autoptr(BgsManager) self = g_object_ref (g_task_get_source_object (waiter));
-  GList *link = g_queue_find (&self->waiters, waiter);
+  BgsManager *self = owner;
 
-  if (link == NULL)
-    return G_SOURCE_REMOVE;
-
-  g_queue_delete_link (&self->waiters, link);
-  g_task_return_new_error (waiter, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                           "Waiting for %s was cancelled",
-                           bgs_service_get_name (BGS_SERVICE (self)));
-  g_object_unref (waiter);
-
-  /* Nobody waits any more: end the round. Groups already handed over
-   * stay in self->failures for the next wait. */
-  if (g_queue_is_empty (&self->waiters) && self->round != NULL)
+  if (self->round != NULL)
     g_cancellable_cancel (self->round);
-
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -285,22 +252,9 @@ bgs_manager_wait_async (BgsService          *service,
                         gpointer             user_data)
 {
   BgsManager *self = BGS_MANAGER (service);
-  GTask *waiter = g_task_new (service, cancellable, callback, user_data);
 
-  g_task_set_source_tag (waiter, bgs_manager_wait_async);
-  /* A result handed to this wait must not turn into a cancellation. */
-  g_task_set_check_cancellable (waiter, FALSE);
-
-  if (cancellable != NULL)
-    {
-      GSource *source = g_cancellable_source_new (cancellable);
-
-      g_source_set_callback (source, G_SOURCE_FUNC (on_wait_cancelled), waiter, NULL);
-      g_source_attach (source, bgs_service_get_context (service));
-      g_task_set_task_data (waiter, source, destroy_source);
-    }
-
-  g_queue_push_tail (&self->waiters, waiter);
+  bgs_wait_queue_add (&self->waiters, service, cancellable, callback, user_data,
+                      bgs_manager_wait_async);
 
   /* A round that is winding down starts the next one when it ends. */
   if (self->round == NULL)
@@ -325,7 +279,7 @@ bgs_manager_finalize (GObject *object)
   BgsManager *self = BGS_MANAGER (object);
 
   /* Pending waits and rounds hold references: none is left here. */
-  g_warn_if_fail (g_queue_is_empty (&self->waiters));
+  g_warn_if_fail (bgs_wait_queue_is_empty (&self->waiters));
   g_clear_object (&self->round);
   g_clear_pointer (&self->members, g_hash_table_unref);
   bgs_error_collector_clear (&self->failures);
@@ -375,7 +329,8 @@ static void
 bgs_manager_init (BgsManager *self)
 {
   self->members = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, member_free);
-  g_queue_init (&self->waiters);
+  bgs_wait_queue_init (&self->waiters, bgs_service_get_context (BGS_SERVICE (self)),
+                       on_waits_abandoned, self);
 }
 
 /* ---- public API ------------------------------------------------------ */

@@ -8,6 +8,7 @@
 
 #include "bgs-service-private.h"
 #include "bgs-task-set.h"
+#include "bgs-wait-queue.h"
 
 /**
  * BgsService:
@@ -30,7 +31,7 @@ typedef struct
   BgsTaskSet         tasks;
   guint64            task_serial;
   BgsErrorCollector  failures;    /* since the last wait completed */
-  GQueue             waiters;     /* (element-type GTask) (owned) */
+  BgsWaitQueue       waiters;
   GError            *last_error;  /* (nullable): result of the last wait */
   gboolean           was_running; /* as last notified for the task set */
   gboolean           cancelled;   /* cancelled since it last stopped */
@@ -205,65 +206,25 @@ bgs_service_track_new_task (BgsService *self,
 
 /* ---- waiting --------------------------------------------------------- */
 
-static void
-destroy_source (gpointer source)
-{
-  g_source_destroy (source);
-  g_source_unref (source);
-}
-
-/* Fails one pending wait whose cancellable fired; the tasks go on. */
-static gboolean
-on_wait_cancelled (GCancellable *cancellable,
-                   gpointer      user_data)
-{
-  GTask *waiter = user_data;
-  BgsService *self = g_task_get_source_object (waiter);
-  BgsServicePrivate *priv = get_priv (self);
-  GList *link = g_queue_find (&priv->waiters, waiter);
-
-  if (link != NULL)
-    {
-      g_queue_delete_link (&priv->waiters, link);
-      g_task_return_new_error (waiter, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Waiting for %s was cancelled", priv->name);
-      g_object_unref (waiter);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
 /*
  * Completes every pending wait with the failures collected so far, as one
- * group; each waiter gets its own copy. Waits started by the callbacks
- * run now wait for the next time the set empties.
+ * group. Waits started by the callbacks wait for the next time the set
+ * empties.
  */
 static void
 complete_waiters (BgsService *self)
 {
   BgsServicePrivate *priv = get_priv (self);
-  GQueue waiters = priv->waiters;
   g_autoptr(GError) group = NULL;
   g_autofree char *owner = NULL;
-  GTask *waiter;
 
-  if (g_queue_is_empty (&waiters))
+  if (bgs_wait_queue_is_empty (&priv->waiters))
     return;
 
-  g_queue_init (&priv->waiters);
   owner = bgs_service_to_string (self);
   group = bgs_error_collector_steal_group (&priv->failures, owner, "task");
   bgs_service_set_last_error (self, group);
-
-  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
-    {
-      g_task_set_task_data (waiter, NULL, NULL);
-      if (group != NULL)
-        g_task_return_error (waiter, g_error_copy (group));
-      else
-        g_task_return_boolean (waiter, TRUE);
-      g_object_unref (waiter);
-    }
+  bgs_wait_queue_complete (&priv->waiters, group);
 }
 
 static void
@@ -273,22 +234,9 @@ bgs_service_real_wait_async (BgsService          *self,
                              gpointer             user_data)
 {
   BgsServicePrivate *priv = get_priv (self);
-  GTask *waiter = g_task_new (self, cancellable, callback, user_data);
 
-  g_task_set_source_tag (waiter, bgs_service_real_wait_async);
-  /* A result handed to this wait must not turn into a cancellation. */
-  g_task_set_check_cancellable (waiter, FALSE);
-
-  if (cancellable != NULL)
-    {
-      GSource *source = g_cancellable_source_new (cancellable);
-
-      g_source_set_callback (source, G_SOURCE_FUNC (on_wait_cancelled), waiter, NULL);
-      g_source_attach (source, priv->context);
-      g_task_set_task_data (waiter, source, destroy_source);
-    }
-
-  g_queue_push_tail (&priv->waiters, waiter);
+  bgs_wait_queue_add (&priv->waiters, self, cancellable, callback, user_data,
+                      bgs_service_real_wait_async);
 
   if (bgs_task_set_size (&priv->tasks) == 0)
     complete_waiters (self);
@@ -536,7 +484,7 @@ bgs_service_init (BgsService *self)
 
   priv->context = g_main_context_ref_thread_default ();
   bgs_task_set_init (&priv->tasks);
-  g_queue_init (&priv->waiters);
+  bgs_wait_queue_init (&priv->waiters, priv->context, NULL, NULL);
 }
 
 /* ---- what other library files use ------------------------------------- */
