@@ -106,6 +106,7 @@ def as_user(command, user, groups=None):
     """command run by setpriv as user (and its group), with the
     supplementary groups given (none by default)."""
     group_args = ["--clear-groups"] if not groups else [f"--groups={','.join(map(str, groups))}"]
+    harness.require_root()
     return ["setpriv", f"--reuid={user}", f"--regid={harness.user_group(user)}",
             *group_args, *command]
 

@@ -346,6 +346,7 @@ def run_client(bus, library, path, interface, method, signature="", *args, user=
     if leave is not None:
         command.insert(2, f"--leave={leave}")
     if user is not None:
+        harness.require_root()
         command = ["setpriv", f"--reuid={user}", f"--regid={harness.user_group(user)}",
                    "--clear-groups", *command]
     result = subprocess.run(command, capture_output=True, text=True, timeout=timeout + 5)
@@ -524,6 +525,7 @@ class IfaceTestCase(harness.DBusTestCase):
     def start_daemon_as(self, user, config, **kwargs):
         """bgserviced run as user (setpriv execs it: same PID, so signals
         reach it)."""
+        harness.require_root()
         wrapper = os.path.join(self.directory, "bgserviced-as-user")
         with open(wrapper, "w") as f:
             f.write(f'#!/bin/sh\nexec setpriv --reuid={user} --regid={harness.user_group(user)} '
