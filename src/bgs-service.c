@@ -29,7 +29,6 @@ typedef struct
   char              *name;
   GMainContext      *context;
   BgsTaskSet         tasks;
-  guint64            task_serial;
   BgsErrorCollector  failures;    /* since the last wait completed */
   BgsWaitQueue       waiters;
   GError            *last_error;  /* (nullable): result of the last wait */
