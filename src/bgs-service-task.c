@@ -135,6 +135,9 @@ typedef struct
   GDestroyNotify destroy;
   GSource       *timer;          /* (owned) (nullable) */
   GSource       *cancel_watch;   /* (owned) (nullable) */
+  gboolean       ended;          /* the task was returned */
+  gboolean       ticking;        /* @func is on the stack */
+  gboolean       release_due;    /* released while ticking: free after */
 } PeriodicClosure;
 
 static void
@@ -147,10 +150,19 @@ drop_source (GSource **source)
   g_clear_pointer (source, g_source_unref);
 }
 
+/* The task data's destroy notify. A @func that iterates the context (a
+ * synchronous stop, say) can see its own task end meanwhile: the closure
+ * then outlives the call, and on_periodic_tick() frees it. */
 static void
 periodic_closure_free (gpointer data)
 {
   PeriodicClosure *closure = data;
+
+  if (closure->ticking)
+    {
+      closure->release_due = TRUE;
+      return;
+    }
 
   drop_source (&closure->timer);
   drop_source (&closure->cancel_watch);
@@ -164,6 +176,13 @@ static void
 periodic_end (PeriodicClosure *closure,
               GError          *error)
 {
+  if (closure->ended)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  closure->ended = TRUE;
   drop_source (&closure->timer);
   drop_source (&closure->cancel_watch);
 
@@ -179,8 +198,21 @@ on_periodic_tick (gpointer user_data)
   PeriodicClosure *closure = user_data;
   BgsService *service = g_task_get_source_object (closure->task);
   GError *error = NULL;
+  gboolean again;
 
-  if (closure->func (service, closure->user_data, &error))
+  closure->ticking = TRUE;
+  again = closure->func (service, closure->user_data, &error);
+  closure->ticking = FALSE;
+
+  if (closure->release_due)
+    {
+      /* The task ended while @func ran (it iterated the context). */
+      g_clear_error (&error);
+      periodic_closure_free (closure);
+      return G_SOURCE_REMOVE;
+    }
+
+  if (again && !closure->ended)
     return G_SOURCE_CONTINUE;
 
   periodic_end (closure, error);

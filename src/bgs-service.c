@@ -133,6 +133,7 @@ on_tracked_task_done (GObject      *source,
   GTask *task = G_TASK (result);
   gsize slot = GPOINTER_TO_SIZE (user_data);
   g_autoptr(GError) error = NULL;
+  gboolean failed;
 
   /* Ends a spawned task's closure here, on the service's context. */
   if (g_task_get_source_tag (task) == bgs_spawned_task_tag)
@@ -141,20 +142,23 @@ on_tracked_task_done (GObject      *source,
   if (g_task_had_error (task))
     g_task_propagate_pointer (task, &error);
 
-  if (error != NULL && !bgs_error_is_cancellation (error))
-    {
-      bgs_task_set_ensure_name (&priv->tasks, slot, "task");
-      record_failure (self, task, error);
-    }
+  failed = error != NULL && !bgs_error_is_cancellation (error);
+  if (failed)
+    bgs_task_set_ensure_name (&priv->tasks, slot, "task");
 
+  /* Out of the set before anyone hears of it: a task-failed handler may
+   * wait for the service, and must not wait for this task. GTask keeps
+   * @task alive during this callback. */
   bgs_task_set_remove (&priv->tasks, slot);
+  if (failed)
+    record_failure (self, task, error);
   notify_n_tasks (self);
 
   if (bgs_task_set_size (&priv->tasks) == 0)
-    {
-      update_is_running (self);
-      complete_waiters (self);
-    }
+    update_is_running (self);
+  /* Handlers of the notifications above may have started tasks again. */
+  if (bgs_task_set_size (&priv->tasks) == 0)
+    complete_waiters (self);
 }
 
 /*
