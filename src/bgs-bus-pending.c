@@ -41,6 +41,9 @@ bgs_pending_call_reply_errors (BgsPendingCall *self,
   if (!bgs_bus_is_connected (self->bus))
     return;
 
+  /* Announce the state the operation left before its reply: a caller that
+   * reads properties once answered sees them up to date. */
+  bgs_bus_flush_changes (self->bus);
   bgs_bus_reply_error_list (self->call, error);
 }
 

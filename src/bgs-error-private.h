@@ -21,8 +21,6 @@ gboolean  bgs_error_collector_is_empty    (const BgsErrorCollector *self);
 void      bgs_error_collector_take        (BgsErrorCollector *self,
                                            const char        *name,
                                            GError            *error);
-void      bgs_error_collector_take_all    (BgsErrorCollector *self,
-                                           BgsErrorCollector *from);
 GError   *bgs_error_collector_steal_group (BgsErrorCollector *self,
                                            const char        *owner,
                                            const char        *noun);

@@ -129,24 +129,6 @@ bgs_error_collector_take (BgsErrorCollector *self,
   g_ptr_array_add (self->errors, error);
 }
 
-/* Moves every failure of @from, in order, to the end of @self. */
-void
-bgs_error_collector_take_all (BgsErrorCollector *self,
-                              BgsErrorCollector *from)
-{
-  if (bgs_error_collector_is_empty (from))
-    return;
-
-  for (guint i = 0; i < from->errors->len; i++)
-    {
-      bgs_error_collector_take (self, from->names->pdata[i], from->errors->pdata[i]);
-      from->errors->pdata[i] = NULL;
-    }
-
-  g_ptr_array_set_free_func (from->errors, NULL);
-  bgs_error_collector_clear (from);
-}
-
 /* Appends @text to @message, each of its lines indented by two spaces. */
 static void
 append_indented (GString    *message,

@@ -347,6 +347,23 @@ bgs_manager_new (const char *name)
   return g_object_new (BGS_TYPE_MANAGER, "name", name, NULL);
 }
 
+/* Whether @service is a member of @self or of a manager below it. */
+static gboolean
+holds_service (BgsManager *self,
+               BgsService *service)
+{
+  GHashTableIter iter;
+  Member *member;
+
+  g_hash_table_iter_init (&iter, self->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &member))
+    if (member->service == service ||
+        (BGS_IS_MANAGER (member->service) && holds_service (BGS_MANAGER (member->service), service)))
+      return TRUE;
+
+  return FALSE;
+}
+
 /**
  * bgs_manager_add:
  * @self: a #BgsManager
@@ -357,7 +374,8 @@ bgs_manager_new (const char *name)
  *
  * Returns: %TRUE on success; %FALSE with %BGS_ERROR_INVALID_ARGUMENT when
  *   the name of @service is not valid (see bgs_service_name_validate()) or
- *   @service is @self, or %BGS_ERROR_EXISTS when a member has that name.
+ *   @service is @self or a manager holding @self, or %BGS_ERROR_EXISTS
+ *   when a member has that name.
  */
 gboolean
 bgs_manager_add (BgsManager  *self,
@@ -371,10 +389,12 @@ bgs_manager_add (BgsManager  *self,
   g_return_val_if_fail (BGS_IS_SERVICE (service), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (service == BGS_SERVICE (self))
+  if (service == BGS_SERVICE (self) ||
+      (BGS_IS_MANAGER (service) && holds_service (BGS_MANAGER (service), BGS_SERVICE (self))))
     {
-      g_set_error_literal (error, BGS_ERROR, BGS_ERROR_INVALID_ARGUMENT,
-                           "A manager cannot be a member of itself");
+      g_set_error (error, BGS_ERROR, BGS_ERROR_INVALID_ARGUMENT,
+                   "%s cannot be a member of %s: it would contain itself",
+                   bgs_service_get_name (service), bgs_service_get_name (BGS_SERVICE (self)));
       return FALSE;
     }
 

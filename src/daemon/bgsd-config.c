@@ -17,7 +17,6 @@
 
 #define SERVICE_GROUP_PREFIX "Service "
 #define DEFAULT_CONFIG_RESOURCE "/org/bgservice1/bgserviced/default.conf"
-#define DEFAULT_CONTROL_GROUP "bgservice"
 
 /* Where a value is being read from, for error messages. */
 typedef struct
@@ -659,24 +658,6 @@ read_daemon_group (const Parser  *parser,
           read_ids (parser, "ControlGroups", TRUE, config->control_gids, error));
 }
 
-/*
- * Without ControlGroups=, the group the packaged D-Bus policy lets through
- * (bgservice) may change state too, when the system has it: the daemon and
- * the bus then agree out of the box. ControlGroups= (even empty) decides.
- */
-static void
-default_control_groups (const Parser *parser,
-                        BgsdConfig   *config)
-{
-  struct group *entry;
-
-  if (has_key (parser, "Daemon", "ControlGroups"))
-    return;
-
-  entry = getgrnam (DEFAULT_CONTROL_GROUP);
-  if (entry != NULL)
-    g_array_append_val (config->control_gids, entry->gr_gid);
-}
 
 /* ---- loading --------------------------------------------------------- */
 
@@ -802,7 +783,6 @@ bgsd_config_load_data (const char  *data,
 
   if (!check_no_duplicates (&parser, text, error) || !read_groups (&parser, config, error))
     return NULL;
-  default_control_groups (&parser, config);
 
   return g_steal_pointer (&config);
 }

@@ -287,7 +287,7 @@ on_bus_closed (BgsBus     *bus,
                BgsdDaemon *daemon)
 {
   /* Without the bus nobody can control the services: systemd restarts us. */
-  daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
+  daemon->exit_status = BGSD_EXIT_FAILURE;
   stop_daemon (daemon, "the D-Bus connection was lost");
 }
 
@@ -350,9 +350,20 @@ replace_service (BgsdDaemon        *daemon,
                  const char        *name,
                  BgsdServiceConfig *replacement)
 {
-  ReplaceOp *op = g_new0 (ReplaceOp, 1);
   BgsService *service = bgs_manager_lookup (daemon->manager, name);
+  g_autoptr(GError) error = NULL;
+  ReplaceOp *op;
 
+  /* A service an earlier reload could not re-create is not running: the
+   * change is an addition. */
+  if (service == NULL)
+    {
+      if (replacement != NULL && !add_service (daemon, replacement, TRUE, &error))
+        g_warning ("%s is not running after the reload: %s", name, error->message);
+      return;
+    }
+
+  op = g_new0 (ReplaceOp, 1);
   op->daemon = daemon;
   op->name = g_strdup (name);
   op->replacement = replacement;
@@ -500,7 +511,7 @@ start_daemon (BgsdDaemon *daemon)
   if (!connect_bus (daemon, &error) || !claim_bus_name (daemon, &error))
     {
       g_printerr ("bgserviced: %s\n", error->message);
-      return BGSD_EXIT_TASKS_FAILED;
+      return BGSD_EXIT_FAILURE;
     }
   apply_access (daemon);
 
@@ -524,8 +535,8 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
   int status;
 
   daemon.loop = g_main_loop_new (NULL, FALSE);
-  /* First of all, so that a signal during start-up is handled once the
-   * loop runs, not fatal. */
+  /* Before connecting and starting anything, so that a signal during
+   * start-up is handled once the loop runs, not fatal. */
   signal_sources[0] = g_unix_signal_add (SIGTERM, on_terminate, &daemon);
   signal_sources[1] = g_unix_signal_add (SIGINT, on_terminate, &daemon);
   signal_sources[2] = g_unix_signal_add (SIGHUP, on_reload, &daemon);

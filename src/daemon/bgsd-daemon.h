@@ -17,13 +17,15 @@ typedef struct
   BgsdBusKind  bus_kind;
   const char  *bus_address;    /* BGSD_BUS_ADDRESS */
   const char  *bus_name;       /* (nullable): overrides the configuration's */
-  const char  *config_path;    /* (nullable): the built-in configuration */
+  const char  *config_path;    /* (nullable): the default file, or the
+                                * built-in configuration without one */
 } BgsdDaemonOptions;
 
 /* Exit statuses, as the contract spells them. */
 enum {
   BGSD_EXIT_OK = 0,
   BGSD_EXIT_TASKS_FAILED = 1,
+  BGSD_EXIT_FAILURE = 1,        /* the bus cannot be reached or was lost */
   BGSD_EXIT_USAGE = 2,
   BGSD_EXIT_CONFIG = 78,
 };

@@ -49,7 +49,15 @@ bgsd_module_create_service (const BgsdConfig        *config,
       return NULL;
     }
 
-  if (!BGS_IS_SERVICE (created) || !g_str_equal (bgs_service_get_name (created), service->name))
+  if (!BGS_IS_SERVICE (created))
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [%s] Module: “%s” returned something that is not a BgsService",
+                   config->origin, service->group, service->module_path);
+      return NULL;
+    }
+
+  if (!g_str_equal (bgs_service_get_name (created), service->name))
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "%s: [%s] Module: “%s” made a service named “%s”, not “%s”",

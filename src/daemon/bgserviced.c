@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -120,6 +121,9 @@ main (int   argc,
   BgsdConfig *config;
 
   setlocale (LC_ALL, "");
+  /* A reload asked for while the configuration and modules load must not
+   * kill the daemon; the handler of SIGHUP comes with the main loop. */
+  signal (SIGHUP, SIG_IGN);
 
   if (!parse_arguments (&argc, &argv, &args, &error))
     {

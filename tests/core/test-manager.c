@@ -162,6 +162,22 @@ test_add_itself (void)
   assert_list (manager, (const char *[]) { NULL });
 }
 
+/* Nor a member of a manager it holds, however deep: no cycles. */
+static void
+test_add_cycle (void)
+{
+  g_autoptr(BgsManager) top = bgs_manager_new ("top");
+  g_autoptr(BgsManager) middle = bgs_manager_new ("middle");
+  g_autoptr(BgsManager) bottom = bgs_manager_new ("bottom");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (bgs_manager_add (top, BGS_SERVICE (middle), NULL));
+  g_assert_true (bgs_manager_add (middle, BGS_SERVICE (bottom), NULL));
+  g_assert_false (bgs_manager_add (bottom, BGS_SERVICE (top), &error));
+  g_assert_error (error, BGS_ERROR, BGS_ERROR_INVALID_ARGUMENT);
+  g_assert_false (bgs_service_is_running (BGS_SERVICE (top)));
+}
+
 /* ---- names -------------------------------------------------------------- */
 
 static void
@@ -620,6 +636,7 @@ main (int   argc,
   g_test_add_func ("/manager/add-remove", test_add_remove);
   g_test_add_func ("/manager/duplicate", test_duplicate);
   g_test_add_func ("/manager/add-itself", test_add_itself);
+  g_test_add_func ("/manager/add-cycle", test_add_cycle);
   g_test_add_func ("/manager/names", test_names);
   g_test_add_func ("/manager/is-running", test_is_running);
   g_test_add_func ("/manager/start-cancel-stop", test_start_cancel_stop);
