@@ -10,8 +10,11 @@
  *                              const char  *group,
  *                              GError     **error);
  *
- * The daemon calls it on its main thread, once per service, every time the
- * service is (re)created from the configuration. The module stays loaded.
+ * The daemon calls it on its main thread every time the service is
+ * (re)created from the configuration, and also when it checks a
+ * configuration (start-up, reload, --check-config), then drops that
+ * service unstarted: creating must not have side effects. The module stays
+ * loaded.
  */
 #pragma once
 
