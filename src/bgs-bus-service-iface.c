@@ -67,7 +67,7 @@ get_state (sd_bus *bus, const char *path, const char *interface,
 /* ---- methods --------------------------------------------------------- */
 
 static BgsBus *
-bus_of (sd_bus_message *call, void *userdata)
+bus_of (void *userdata)
 {
   return bgs_exported_service_get_bus (userdata);
 }
@@ -75,7 +75,7 @@ bus_of (sd_bus_message *call, void *userdata)
 static int
 method_start (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-  if (!bgs_bus_authorize (bus_of (call, userdata), call, error))
+  if (!bgs_bus_authorize (bus_of (userdata), call, error))
     return -EACCES;
 
   bgs_service_start (service_of (userdata));
@@ -88,7 +88,7 @@ method_cancel (sd_bus_message *call, void *userdata, sd_bus_error *error)
   const char *message;
   int r;
 
-  if (!bgs_bus_authorize (bus_of (call, userdata), call, error))
+  if (!bgs_bus_authorize (bus_of (userdata), call, error))
     return -EACCES;
   r = sd_bus_message_read (call, "s", &message);
   if (r < 0)
@@ -115,7 +115,7 @@ stop_and_reply (sd_bus_message      *call,
                 sd_bus_error        *error,
                 GAsyncReadyCallback  on_done)
 {
-  BgsBus *bus = bus_of (call, userdata);
+  BgsBus *bus = bus_of (userdata);
   const char *message;
   int r;
 
@@ -150,7 +150,7 @@ static int
 method_wait (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
   bgs_service_wait_async (service_of (userdata), NULL, on_waited,
-                          bgs_pending_call_new (bus_of (call, userdata), call));
+                          bgs_pending_call_new (bus_of (userdata), call));
   return 1;
 }
 

@@ -769,15 +769,30 @@ store_result (GObject      *source,
   *out = g_object_ref (result);
 }
 
-/* Iterates the service's context until an operation stored its result. */
-static void
-iterate_until_done (BgsService    *self,
-                    GAsyncResult **result)
+/*
+ * The synchronous wait (@stop FALSE) or stop: starts it with the service's
+ * context as the thread-default one, and iterates that context until it
+ * completes. Returns its result.
+ */
+static GAsyncResult *
+run_to_completion (BgsService   *self,
+                   gboolean      stop,
+                   const char   *message,
+                   GCancellable *cancellable)
 {
   GMainContext *context = get_priv (self)->context;
+  GAsyncResult *result = NULL;
 
-  while (*result == NULL)
+  g_main_context_push_thread_default (context);
+  if (stop)
+    bgs_service_stop_async (self, message, cancellable, store_result, &result);
+  else
+    bgs_service_wait_async (self, cancellable, store_result, &result);
+  while (result == NULL)
     g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  return result;
 }
 
 /**
@@ -797,17 +812,11 @@ bgs_service_wait (BgsService    *self,
                   GError       **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  GMainContext *context;
 
   g_return_val_if_fail (BGS_IS_SERVICE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  context = get_priv (self)->context;
-  g_main_context_push_thread_default (context);
-  bgs_service_wait_async (self, cancellable, store_result, &result);
-  iterate_until_done (self, &result);
-  g_main_context_pop_thread_default (context);
-
+  result = run_to_completion (self, FALSE, NULL, cancellable);
   return bgs_service_wait_finish (self, result, error);
 }
 
@@ -896,16 +905,10 @@ bgs_service_stop (BgsService    *self,
                   GError       **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  GMainContext *context;
 
   g_return_val_if_fail (BGS_IS_SERVICE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  context = get_priv (self)->context;
-  g_main_context_push_thread_default (context);
-  bgs_service_stop_async (self, message, cancellable, store_result, &result);
-  iterate_until_done (self, &result);
-  g_main_context_pop_thread_default (context);
-
+  result = run_to_completion (self, TRUE, message, cancellable);
   return bgs_service_stop_finish (self, result, error);
 }

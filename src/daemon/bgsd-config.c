@@ -562,38 +562,30 @@ parse_id (const char *text,
   return TRUE;
 }
 
+/* A user (or, with @group, a group) given by name or number. */
 static gboolean
-resolve_user (const char *text,
-              guint32    *uid)
+resolve_id (const char *text,
+            gboolean    group,
+            guint32    *id)
 {
-  struct passwd *entry;
+  struct passwd *user_entry;
+  struct group *group_entry;
 
-  if (parse_id (text, uid))
+  if (parse_id (text, id))
     return TRUE;
 
-  entry = getpwnam (text);
-  if (entry == NULL)
-    return FALSE;
+  if (group)
+    {
+      group_entry = getgrnam (text);
+      if (group_entry != NULL)
+        *id = group_entry->gr_gid;
+      return group_entry != NULL;
+    }
 
-  *uid = entry->pw_uid;
-  return TRUE;
-}
-
-static gboolean
-resolve_group (const char *text,
-               guint32    *gid)
-{
-  struct group *entry;
-
-  if (parse_id (text, gid))
-    return TRUE;
-
-  entry = getgrnam (text);
-  if (entry == NULL)
-    return FALSE;
-
-  *gid = entry->gr_gid;
-  return TRUE;
+  user_entry = getpwnam (text);
+  if (user_entry != NULL)
+    *id = user_entry->pw_uid;
+  return user_entry != NULL;
 }
 
 static gboolean
@@ -610,7 +602,7 @@ read_ids (const Parser  *parser,
     {
       guint32 id;
 
-      if (!(groups ? resolve_group (names[i], &id) : resolve_user (names[i], &id)))
+      if (!resolve_id (names[i], groups, &id))
         {
           set_error (error, parser, "Daemon", key, G_KEY_FILE_ERROR_INVALID_VALUE,
                      "no %s is named “%s”; give a name this system knows, or a number",

@@ -195,8 +195,47 @@ class Notify:
         self.socket.close()
 
 
-class Daemon:
+class Program:
+    """A program of the product run by a test (bgserviced, the test host):
+    its process, its log, and what valgrind said of it. Subclasses set
+    process, log, log_path, valgrind_log and name."""
+
+    def signal(self, number):
+        self.process.send_signal(number)
+
+    def stop(self, timeout=PATIENCE):
+        """SIGTERM, then the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout=PATIENCE):
+        try:
+            return self.process.wait(timeout=timeout)
+        finally:
+            self.log.flush()
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def close(self):
+        """Ends the program (SIGTERM first); fails when valgrind, if it ran
+        the program, found errors or leaks."""
+        end_process(self.process)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log.close()
+        problems = valgrind_problems(self.valgrind_log)
+        if problems:
+            raise AssertionError(f"valgrind on {self.name}:\n{problems}")
+
+
+class Daemon(Program):
     """bgserviced on a Bus, with a configuration file of the test's own."""
+
+    name = "bgserviced"
 
     def __init__(self, bus, directory, config, args=(), env=None, wait_ready=True,
                  name=BUS_NAME):
@@ -229,34 +268,6 @@ class Daemon:
         with open(self.config_path, "w") as f:
             f.write(textwrap.dedent(config))
 
-    def signal(self, number):
-        self.process.send_signal(number)
-
-    def stop(self, timeout=PATIENCE):
-        """SIGTERM, then the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.wait(timeout)
-
-    def wait(self, timeout=PATIENCE):
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self.log.flush()
-
-    def read_log(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def close(self):
-        """Ends the daemon (SIGTERM first); fails when valgrind, if it ran
-        the daemon, found errors or leaks."""
-        end_process(self.process)
-        self.log.close()
-        problems = valgrind_problems(self.valgrind_log)
-        if problems:
-            raise AssertionError(f"valgrind on bgserviced:\n{problems}")
 
 
 def require_root(why="running a program as another user"):
@@ -328,12 +339,12 @@ class DBusTestCase(unittest.TestCase):
         return daemon
 
 
-class TestHost:
+class TestHost(Program):
     """bgs-test-host (BGS_TEST_HOST) on a Bus: services only code can make
     ("many", "failing", "slow", idle ones named by --service), exported by
-    the real library. Ready once it printed READY. Same methods as
-    Daemon: signal, stop, wait, read_log, close."""
+    the real library. Ready once it printed READY."""
 
+    name = "bgs-test-host"
     started = 0
 
     def __init__(self, bus, directory, args=(), env=None):
@@ -356,35 +367,6 @@ class TestHost:
                 raise AssertionError(f"bgs-test-host did not print READY (got {line!r}):\n"
                                      + f.read())
 
-    def signal(self, number):
-        self.process.send_signal(number)
-
-    def stop(self, timeout=PATIENCE):
-        """SIGTERM, then the exit status."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.wait(timeout)
-
-    def wait(self, timeout=PATIENCE):
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self.log.flush()
-
-    def read_log(self):
-        self.log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def close(self):
-        """Ends the host (SIGTERM first); fails when valgrind, if it ran the
-        host, found errors or leaks."""
-        end_process(self.process)
-        self.process.stdout.close()
-        self.log.close()
-        problems = valgrind_problems(self.valgrind_log)
-        if problems:
-            raise AssertionError(f"valgrind on bgs-test-host:\n{problems}")
 
 
 def main():
