@@ -57,6 +57,11 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 # Other users have to reach the socket inside.
 chmod 755 "$tmp"
+# ...and to read the stand-in, which the source tree may keep in a private
+# folder (a checkout in a mktemp -d folder is mode 700).
+cp "$standin" "$tmp/bus-policy-standin.py"
+chmod 644 "$tmp/bus-policy-standin.py"
+standin="$tmp/bus-policy-standin.py"
 mkdir "$tmp/services"
 cp "$activation" "$tmp/services/org.bgservice1.service"
 

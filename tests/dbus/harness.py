@@ -10,6 +10,7 @@ Paths of the built programs come from the environment meson sets:
 BGSERVICED, BGSERVICECTL, BGS_TEST_HOST, BGS_HELLO_MODULE, BGS_DATA_DIR.
 """
 
+import atexit
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import select
 import signal
 import socket
 import subprocess
+import shutil
 import tempfile
 import textwrap
 import time
@@ -93,6 +95,33 @@ def end_process(process, log=None):
                     os.killpg(group, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+
+
+def readable_by_all(path):
+    """A copy of the file at path that any user can read, for scripts a
+    test runs as another user: the source tree may sit in a private folder
+    (a checkout in a mktemp -d folder is mode 700). The copies go to a
+    folder removed when the test program exits."""
+    global _shared_folder
+    if _shared_folder is None:
+        _shared_folder = tempfile.mkdtemp(prefix="bgs-shared-")
+        os.chmod(_shared_folder, 0o755)
+        atexit.register(shutil.rmtree, _shared_folder, ignore_errors=True)
+    copy = os.path.join(_shared_folder, os.path.basename(path))
+    shutil.copyfile(path, copy)
+    os.chmod(copy, 0o644)
+    return copy
+
+
+_shared_folder = None
+
+
+def library_for_others():
+    """LD_LIBRARY_PATH under which another user loads libbgservice-1 from a
+    readable copy (see readable_by_all()), wherever the build tree is."""
+    daemon = program("BGSERVICED")
+    library = readable_by_all(os.path.join(os.path.dirname(daemon), "..", "libbgservice-1.so.0"))
+    return os.path.dirname(library)
 
 
 def program(variable):

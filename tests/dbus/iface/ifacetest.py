@@ -55,7 +55,9 @@ HOST_FAILURES = sorted([
     ("custom", "bgs-test-error-quark", 42, "the answer was wrong"),
 ])
 
-CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "client.py")
+# Run as other users too: a copy they can read wherever the tree is.
+CLIENT = harness.readable_by_all(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                              "client.py"))
 PYTHON = "/usr/bin/python3"
 
 
@@ -526,10 +528,14 @@ class IfaceTestCase(harness.DBusTestCase):
         """bgserviced run as user (setpriv execs it: same PID, so signals
         reach it)."""
         harness.require_root()
+        daemon = harness.program("BGSERVICED")
+        # The user may not reach the build tree (a private checkout): it
+        # loads the library from a copy it can read.
         wrapper = os.path.join(self.directory, "bgserviced-as-user")
         with open(wrapper, "w") as f:
-            f.write(f'#!/bin/sh\nexec setpriv --reuid={user} --regid={harness.user_group(user)} '
-                    f'--clear-groups "{harness.program("BGSERVICED")}" "$@"\n')
+            f.write(f'#!/bin/sh\nLD_LIBRARY_PATH="{harness.library_for_others()}" '
+                    f'exec setpriv --reuid={user} --regid={harness.user_group(user)} '
+                    f'--clear-groups "{daemon}" "$@"\n')
         os.chmod(wrapper, 0o755)
         with unittest.mock.patch.dict(os.environ, {"BGSERVICED": wrapper}):
             return self.start_daemon(config, **kwargs)
