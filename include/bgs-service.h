@@ -15,10 +15,17 @@ G_BEGIN_DECLS
 
 /**
  * BgsServiceState:
- * @BGS_SERVICE_STATE_STOPPED: no work runs.
- * @BGS_SERVICE_STATE_RUNNING: work runs.
- * @BGS_SERVICE_STATE_STOPPING: work runs, but the service was cancelled
- *   since it last stopped: it is on its way to stopped.
+ * @BGS_SERVICE_STATE_STOPPED: no run is under way; the last one, if any,
+ *   was stopped or ended without failures.
+ * @BGS_SERVICE_STATE_RUNNING: a run is under way.
+ * @BGS_SERVICE_STATE_STOPPING: a run is under way, but the service was
+ *   cancelled: it is on its way to stopped and will not restart.
+ * @BGS_SERVICE_STATE_RESTARTING: the run failed (or, under
+ *   %BGS_RESTART_ALWAYS, ended) and will start again: its tasks wind down
+ *   or the restart delay runs. The service counts as running.
+ * @BGS_SERVICE_STATE_FAILED: the last run ended on its own with failures,
+ *   or hit the start limit, and will not restart. bgs_service_start()
+ *   starts it again; bgs_service_reset_failed() makes it stopped.
  *
  * What a service is doing, as #BgsService:state says.
  */
@@ -26,11 +33,36 @@ typedef enum {
   BGS_SERVICE_STATE_STOPPED,
   BGS_SERVICE_STATE_RUNNING,
   BGS_SERVICE_STATE_STOPPING,
+  BGS_SERVICE_STATE_RESTARTING,
+  BGS_SERVICE_STATE_FAILED,
 } BgsServiceState;
 
 #define BGS_TYPE_SERVICE_STATE (bgs_service_state_get_type ())
 BGS_AVAILABLE_IN_ALL
 GType bgs_service_state_get_type (void) G_GNUC_CONST;
+
+/**
+ * BgsRestartMode:
+ * @BGS_RESTART_NO: a run that ends is never started again.
+ * @BGS_RESTART_ON_FAILURE: a run in which a task failed is started again
+ *   (its other tasks are cancelled first), unless it was cancelled.
+ * @BGS_RESTART_ALWAYS: as %BGS_RESTART_ON_FAILURE, and a run whose tasks
+ *   all ended cleanly is started again too.
+ *
+ * When a service starts itself again, as #BgsService:restart says. Restarts
+ * wait #BgsService:restart-delay-ms (doubling up to
+ * #BgsService:restart-max-delay-ms) and are limited by
+ * #BgsService:start-limit-burst within #BgsService:start-limit-interval-ms.
+ */
+typedef enum {
+  BGS_RESTART_NO,
+  BGS_RESTART_ON_FAILURE,
+  BGS_RESTART_ALWAYS,
+} BgsRestartMode;
+
+#define BGS_TYPE_RESTART_MODE (bgs_restart_mode_get_type ())
+BGS_AVAILABLE_IN_ALL
+GType bgs_restart_mode_get_type (void) G_GNUC_CONST;
 
 #define BGS_TYPE_SERVICE (bgs_service_get_type ())
 
@@ -128,5 +160,39 @@ BGS_AVAILABLE_IN_ALL
 GMainContext *bgs_service_get_context    (BgsService *self);
 BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT
 GError       *bgs_service_dup_last_error (BgsService *self);
+BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT
+GPtrArray    *bgs_service_get_last_failures (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+gint64        bgs_service_get_state_timestamp (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+guint         bgs_service_get_n_restarts (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+void          bgs_service_reset_failed   (BgsService *self);
+
+BGS_AVAILABLE_IN_ALL
+BgsRestartMode bgs_service_get_restart   (BgsService     *self);
+BGS_AVAILABLE_IN_ALL
+void           bgs_service_set_restart   (BgsService     *self,
+                                          BgsRestartMode  mode);
+BGS_AVAILABLE_IN_ALL
+guint          bgs_service_get_restart_delay_ms (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+void           bgs_service_set_restart_delay_ms (BgsService *self,
+                                                 guint       delay_ms);
+BGS_AVAILABLE_IN_ALL
+guint          bgs_service_get_restart_max_delay_ms (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+void           bgs_service_set_restart_max_delay_ms (BgsService *self,
+                                                     guint       max_delay_ms);
+BGS_AVAILABLE_IN_ALL
+guint          bgs_service_get_start_limit_burst (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+void           bgs_service_set_start_limit_burst (BgsService *self,
+                                                  guint       burst);
+BGS_AVAILABLE_IN_ALL
+guint          bgs_service_get_start_limit_interval_ms (BgsService *self);
+BGS_AVAILABLE_IN_ALL
+void           bgs_service_set_start_limit_interval_ms (BgsService *self,
+                                                        guint       interval_ms);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #define BGSERVICE_INSIDE
 # include "bgs-version.h"
 # include "bgs-error.h"
+# include "bgs-failure.h"
 # include "bgs-service.h"
 # include "bgs-service-task.h"
 # include "bgs-service-guard.h"
