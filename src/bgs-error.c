@@ -9,6 +9,7 @@
 #include <gio/gio.h>
 
 #include "bgs-error-private.h"
+#include "bgs-failure-log.h"
 
 typedef struct
 {
@@ -94,41 +95,6 @@ bgs_error_is_cancellation (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-void
-bgs_error_collector_clear (BgsErrorCollector *self)
-{
-  g_clear_pointer (&self->names, g_ptr_array_unref);
-  g_clear_pointer (&self->errors, g_ptr_array_unref);
-}
-
-gboolean
-bgs_error_collector_is_empty (const BgsErrorCollector *self)
-{
-  return self->errors == NULL || self->errors->len == 0;
-}
-
-/* Takes ownership of @error. Cancellations are dropped, never collected. */
-void
-bgs_error_collector_take (BgsErrorCollector *self,
-                          const char        *name,
-                          GError            *error)
-{
-  if (bgs_error_is_cancellation (error))
-    {
-      g_error_free (error);
-      return;
-    }
-
-  if (self->errors == NULL)
-    {
-      self->names = g_ptr_array_new_with_free_func (g_free);
-      self->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-    }
-
-  g_ptr_array_add (self->names, g_strdup (name != NULL ? name : "(unnamed)"));
-  g_ptr_array_add (self->errors, error);
-}
-
 /* Appends @text to @message, each of its lines indented by two spaces. */
 static void
 append_indented (GString    *message,
@@ -147,12 +113,17 @@ static char *
 format_group_message (const char      *owner,
                       const char      *noun,
                       const GPtrArray *names,
-                      const GPtrArray *errors)
+                      const GPtrArray *errors,
+                      guint64          n_dropped)
 {
   GString *message = g_string_new (NULL);
 
   g_string_append_printf (message, "%s: %u %s%s failed", owner, errors->len,
                           noun, errors->len == 1 ? "" : "s");
+  if (n_dropped > 0)
+    g_string_append_printf (message, " (%" G_GUINT64_FORMAT " earlier failure%s dropped: "
+                            "a group keeps the newest %u)", n_dropped,
+                            n_dropped == 1 ? " was" : "s were", BGS_FAILURE_LOG_MAX);
 
   for (guint i = 0; i < errors->len; i++)
     {
@@ -169,32 +140,26 @@ format_group_message (const char      *owner,
 }
 
 /*
- * Makes one BGS_ERROR_TASKS_FAILED group of everything collected and empties
- * the collector. @owner names who failed ("Type[name]"), @noun what its
- * parts are ("task", "service"). Returns NULL when nothing was collected.
+ * Makes a BGS_ERROR_TASKS_FAILED group of @owner ("Type[name]"), whose
+ * parts are @noun ("task", "service"), holding @errors (taken), the n-th
+ * raised by the n-th of @names (taken). @n_dropped counts older failures
+ * left out, which the message mentions.
  */
 GError *
-bgs_error_collector_steal_group (BgsErrorCollector *self,
-                                 const char        *owner,
-                                 const char        *noun)
+bgs_error_new_group (const char *owner,
+                     const char *noun,
+                     GPtrArray  *names,
+                     GPtrArray  *errors,
+                     guint64     n_dropped)
 {
-  g_autofree char *message = NULL;
-  BgsErrorPrivate *priv;
-  GError *group;
+  g_autofree char *message = format_group_message (owner, noun, names, errors, n_dropped);
+  GError *group = g_error_new_literal (BGS_ERROR, BGS_ERROR_TASKS_FAILED, message);
+  BgsErrorPrivate *priv = bgs_error_get_private (group);
 
-  if (bgs_error_collector_is_empty (self))
-    {
-      bgs_error_collector_clear (self);
-      return NULL;
-    }
-
-  message = format_group_message (owner, noun, self->names, self->errors);
-  group = g_error_new_literal (BGS_ERROR, BGS_ERROR_TASKS_FAILED, message);
-  priv = bgs_error_get_private (group);
-
-  g_ptr_array_add (self->names, NULL);
-  priv->names = (char **) g_ptr_array_free (g_steal_pointer (&self->names), FALSE);
-  priv->errors = g_steal_pointer (&self->errors);
+  g_ptr_array_set_free_func (names, NULL);
+  g_ptr_array_add (names, NULL);
+  priv->names = (char **) g_ptr_array_free (names, FALSE);
+  priv->errors = errors;
 
   return group;
 }

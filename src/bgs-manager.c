@@ -1,20 +1,18 @@
 /* bgs-manager.c: BgsManager, a service made of named services.
  *
- * The manager overrides is_running, cancel and wait the way the reference
- * class allows for services that do not track tasks themselves: it runs
- * while a member runs, and its wait waits for every member, round after
- * round, until none runs, collecting one group per failed member.
- *
- * One round at a time serves every pending wait of the manager, as the
- * task set of a service does: a member hands each of its groups over once,
- * so each failure is reported once, by the first wait that completes after
- * it, whatever waits were cancelled meanwhile.
+ * A member counts as busy work of the manager while it is in a run (its
+ * state is running, stopping or restarting), so the manager's lifecycle
+ * (bgs-lifecycle.c) applies to the members as a whole the same rules a
+ * service applies to its tasks: the manager's run lasts while any member's
+ * does, a member's run that ended with failures is one failure of the
+ * manager's run (its group, named after the member), and a member that
+ * ended failed makes the manager restart every member, as its own restart
+ * policy says (one for all).
  */
 #include "config.h"
 
 #include "bgs-manager.h"
 #include "bgs-service-private.h"
-#include "bgs-wait-queue.h"
 
 /**
  * BgsManager:
@@ -23,8 +21,16 @@
  * a unique valid name (see bgs_service_name_validate()). Starting the
  * manager starts every member; cancelling, waiting for and stopping it do
  * the same to every member. The error of a failed wait holds one
- * %BGS_ERROR_TASKS_FAILED group per failed member, named after it. Since a
- * manager is a service, managers nest.
+ * %BGS_ERROR_TASKS_FAILED group per failed run of a member, named after
+ * it. Since a manager is a service, managers nest.
+ *
+ * A manager's own restart policy (#BgsService:restart and the settings
+ * that go with it) supervises its members as a whole: with
+ * %BGS_RESTART_ON_FAILURE, a member whose run ends
+ * %BGS_SERVICE_STATE_FAILED (its own policy, if any, having given up)
+ * makes the manager cancel every other member and, after the delay, start
+ * them all again. Members' own policies act first, so supervision trees
+ * compose.
  *
  * Like any service, a manager is only started when it does not run: to
  * start the members that do not run while others do, start them one by
@@ -32,16 +38,9 @@
  */
 struct _BgsManager
 {
-  BgsService         parent_instance;
+  BgsService   parent_instance;
 
-  GHashTable        *members;      /* (element-type utf8 Member) (owned) */
-  gboolean           was_running;  /* as last notified */
-
-  BgsWaitQueue       waiters;
-  GCancellable      *round;        /* (owned) (nullable): set while a round runs;
-                                    * cancelled when nobody waits any more */
-  guint              pending;      /* member waits of the round not done */
-  BgsErrorCollector  failures;     /* member groups not reported yet */
+  GHashTable  *members;  /* (element-type utf8 Member) (owned) */
 };
 
 G_DEFINE_FINAL_TYPE (BgsManager, bgs_manager, BGS_TYPE_SERVICE)
@@ -54,19 +53,80 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-/* Member: one service of the manager, and the handler that follows it. */
+/* Member: one service of the manager, and what the manager follows of it. */
 typedef struct
 {
+  BgsManager *manager;          /* (unowned): owns this */
   BgsService *service;          /* (owned) */
-  gulong      running_handler;
+  gboolean    in_run;           /* counted as busy work of the manager */
+  gulong      state_handler;
+  gulong      run_ended_handler;
 } Member;
+
+static BgsLifecycle *
+lifecycle_of (BgsManager *self)
+{
+  return bgs_service_get_lifecycle (BGS_SERVICE (self));
+}
+
+static gboolean
+state_is_in_run (BgsServiceState state)
+{
+  return state == BGS_SERVICE_STATE_RUNNING || state == BGS_SERVICE_STATE_STOPPING ||
+         state == BGS_SERVICE_STATE_RESTARTING;
+}
+
+/* Counts @member as busy work of the manager while it is in a run. */
+static void
+set_member_in_run (Member   *member,
+                   gboolean  in_run)
+{
+  if (in_run == member->in_run)
+    return;
+
+  member->in_run = in_run;
+  if (in_run)
+    bgs_lifecycle_busy (lifecycle_of (member->manager));
+  else
+    bgs_lifecycle_idle (lifecycle_of (member->manager));
+}
+
+static void
+on_member_state (BgsService *service,
+                 GParamSpec *pspec,
+                 Member     *member)
+{
+  set_member_in_run (member, state_is_in_run (bgs_service_get_state (service)));
+}
+
+/* A member's run is over: its failures are the manager's, and a member
+ * that ended failed may restart them all. */
+static void
+on_member_run_ended (BgsService   *service,
+                     const GError *failures,
+                     Member       *member)
+{
+  BgsLifecycle *lifecycle = lifecycle_of (member->manager);
+  g_autoptr(BgsManager) manager = g_object_ref (member->manager);
+  gboolean failed = bgs_service_get_state (service) == BGS_SERVICE_STATE_FAILED;
+
+  if (failures != NULL)
+    bgs_lifecycle_add_failure (lifecycle, bgs_service_get_name (service), g_error_copy (failures));
+  if (failed)
+    bgs_lifecycle_failed (lifecycle);
+  /* @member may be gone: a handler above may have removed it. */
+  member = g_hash_table_lookup (manager->members, bgs_service_get_name (service));
+  if (member != NULL && member->service == service)
+    set_member_in_run (member, state_is_in_run (bgs_service_get_state (service)));
+}
 
 static void
 member_free (gpointer data)
 {
   Member *member = data;
 
-  g_clear_signal_handler (&member->running_handler, member->service);
+  g_clear_signal_handler (&member->state_handler, member->service);
+  g_clear_signal_handler (&member->run_ended_handler, member->service);
   g_object_unref (member->service);
   g_free (member);
 }
@@ -95,41 +155,6 @@ dup_members (BgsManager *self)
   return members;
 }
 
-static gboolean
-bgs_manager_is_running (BgsService *service)
-{
-  BgsManager *self = BGS_MANAGER (service);
-  GHashTableIter iter;
-  Member *member;
-
-  g_hash_table_iter_init (&iter, self->members);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &member))
-    if (bgs_service_is_running (member->service))
-      return TRUE;
-
-  return FALSE;
-}
-
-static void
-update_is_running (BgsManager *self)
-{
-  gboolean running = bgs_manager_is_running (BGS_SERVICE (self));
-
-  if (running == self->was_running)
-    return;
-
-  self->was_running = running;
-  bgs_service_notify_is_running (BGS_SERVICE (self));
-}
-
-static void
-on_member_running_changed (BgsService *member,
-                           GParamSpec *pspec,
-                           BgsManager *self)
-{
-  update_is_running (self);
-}
-
 static void
 bgs_manager_start (BgsService *service)
 {
@@ -149,128 +174,6 @@ bgs_manager_cancel (BgsService *service,
     bgs_service_cancel (members->pdata[i], message);
 }
 
-/* ---- waiting --------------------------------------------------------- */
-
-static void start_round (BgsManager *self);
-
-/*
- * Completes every pending wait with the member groups gathered, as one
- * group; each waiter gets its own copy. Waits started by the callbacks
- * start a new round.
- */
-static void
-complete_waiters (BgsManager *self)
-{
-  g_autoptr(GError) group = NULL;
-  g_autofree char *owner = NULL;
-
-  owner = bgs_service_to_string (BGS_SERVICE (self));
-  group = bgs_error_collector_steal_group (&self->failures, owner, "service");
-  bgs_service_set_last_error (BGS_SERVICE (self), group);
-  bgs_wait_queue_complete (&self->waiters, group);
-}
-
-/* Every member wait of the round is done: wait again, or finish. */
-static void
-finish_round (BgsManager *self)
-{
-  /* A cancelled round served waits that are gone; waits that came while
-   * it wound down need a round of their own. */
-  if (g_cancellable_is_cancelled (self->round))
-    g_clear_object (&self->round);
-
-  if (bgs_wait_queue_is_empty (&self->waiters))
-    {
-      g_clear_object (&self->round);
-      return;
-    }
-
-  if (bgs_manager_is_running (BGS_SERVICE (self)))
-    {
-      start_round (self);
-      return;
-    }
-
-  g_clear_object (&self->round);
-  complete_waiters (self);
-}
-
-/* A member wait is done: its group, if any, is the manager's to report.
- * A cancelled member wait leaves the member its failures. */
-static void
-on_member_waited (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(BgsManager) self = user_data;
-  BgsService *member = BGS_SERVICE (source);
-  GError *error = NULL;
-
-  /* The collector drops cancellations. */
-  if (!bgs_service_wait_finish (member, result, &error))
-    bgs_error_collector_take (&self->failures, bgs_service_get_name (member), error);
-
-  if (--self->pending == 0)
-    finish_round (self);
-}
-
-/* Waits once for every member, with the round's cancellable. */
-static void
-start_round (BgsManager *self)
-{
-  g_autoptr(GPtrArray) members = dup_members (self);
-
-  if (self->round == NULL)
-    self->round = g_cancellable_new ();
-
-  /* One more than the member waits, so that a wait completing inside
-   * bgs_service_wait_async() cannot end the round before the loop does. */
-  self->pending = members->len + 1;
-  for (guint i = 0; i < members->len; i++)
-    bgs_service_wait_async (members->pdata[i], self->round, on_member_waited,
-                            g_object_ref (self));
-
-  if (--self->pending == 0)
-    finish_round (self);
-}
-
-/* Nobody waits any more: end the round. Groups already handed over stay
- * in self->failures for the next wait. */
-static void
-on_waits_abandoned (gpointer owner)
-{
-  BgsManager *self = owner;
-
-  if (self->round != NULL)
-    g_cancellable_cancel (self->round);
-}
-
-static void
-bgs_manager_wait_async (BgsService          *service,
-                        GCancellable        *cancellable,
-                        GAsyncReadyCallback  callback,
-                        gpointer             user_data)
-{
-  BgsManager *self = BGS_MANAGER (service);
-
-  bgs_wait_queue_add (&self->waiters, service, cancellable, callback, user_data,
-                      bgs_manager_wait_async);
-
-  /* A round that is winding down starts the next one when it ends. */
-  if (self->round == NULL)
-    start_round (self);
-}
-
-static gboolean
-bgs_manager_wait_finish (BgsService    *service,
-                         GAsyncResult  *result,
-                         GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, service), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
 /* ---- GObject --------------------------------------------------------- */
 
 static void
@@ -278,11 +181,7 @@ bgs_manager_finalize (GObject *object)
 {
   BgsManager *self = BGS_MANAGER (object);
 
-  /* Pending waits and rounds hold references: none is left here. */
-  g_warn_if_fail (bgs_wait_queue_is_empty (&self->waiters));
-  g_clear_object (&self->round);
   g_clear_pointer (&self->members, g_hash_table_unref);
-  bgs_error_collector_clear (&self->failures);
 
   G_OBJECT_CLASS (bgs_manager_parent_class)->finalize (object);
 }
@@ -296,10 +195,7 @@ bgs_manager_class_init (BgsManagerClass *klass)
   object_class->finalize = bgs_manager_finalize;
 
   service_class->start = bgs_manager_start;
-  service_class->is_running = bgs_manager_is_running;
   service_class->cancel = bgs_manager_cancel;
-  service_class->wait_async = bgs_manager_wait_async;
-  service_class->wait_finish = bgs_manager_wait_finish;
 
   /**
    * BgsManager::service-added:
@@ -329,8 +225,7 @@ static void
 bgs_manager_init (BgsManager *self)
 {
   self->members = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, member_free);
-  bgs_wait_queue_init (&self->waiters, bgs_service_get_context (BGS_SERVICE (self)),
-                       on_waits_abandoned, self);
+  lifecycle_of (self)->noun = "service";
 }
 
 /* ---- public API ------------------------------------------------------ */
@@ -370,7 +265,8 @@ holds_service (BgsManager *self,
  * @service: the service to add, under its name
  * @error: return location for an error
  *
- * Adds @service as a member, taking a reference. Adding does not start it.
+ * Adds @service as a member, taking a reference. Adding does not start it;
+ * a member that runs is part of the manager's run from now on.
  *
  * Returns: %TRUE on success; %FALSE with %BGS_ERROR_INVALID_ARGUMENT when
  *   the name of @service is not valid (see bgs_service_name_validate()) or
@@ -412,12 +308,14 @@ bgs_manager_add (BgsManager  *self,
     }
 
   member = g_new0 (Member, 1);
+  member->manager = self;
   member->service = g_object_ref (service);
-  member->running_handler = g_signal_connect (service, "notify::is-running",
-                                              G_CALLBACK (on_member_running_changed),
-                                              self);
+  member->state_handler = g_signal_connect (service, "notify::state",
+                                            G_CALLBACK (on_member_state), member);
+  member->run_ended_handler = g_signal_connect (service, "run-ended",
+                                                G_CALLBACK (on_member_run_ended), member);
   g_hash_table_insert (self->members, (gpointer) bgs_service_get_name (service), member);
-  update_is_running (self);
+  set_member_in_run (member, state_is_in_run (bgs_service_get_state (service)));
   g_signal_emit (self, signals[SIGNAL_SERVICE_ADDED], 0, service);
 
   return TRUE;
@@ -430,7 +328,7 @@ bgs_manager_add (BgsManager  *self,
  * @error: return location for an error
  *
  * Removes a member and drops the manager's reference on it. Removing does
- * not stop it.
+ * not stop it, but the manager no longer waits for it.
  *
  * Returns: %TRUE on success; %FALSE with %BGS_ERROR_NOT_FOUND when no
  *   member has that name.
@@ -456,9 +354,12 @@ bgs_manager_remove (BgsManager  *self,
       return FALSE;
     }
 
+  /* No longer the manager's work: a run of the manager that only waited
+   * for it ends. */
   service = g_object_ref (member->service);
-  g_hash_table_remove (self->members, name);
-  update_is_running (self);
+  g_hash_table_steal (self->members, name);
+  set_member_in_run (member, FALSE);
+  member_free (member);
   g_signal_emit (self, signals[SIGNAL_SERVICE_REMOVED], 0, service);
 
   return TRUE;

@@ -1,14 +1,15 @@
 /* bgs-service.c: BgsService, an object that owns background tasks.
  *
- * The default implementation tracks tasks in a BgsTaskSet, collects their
- * failures in a BgsErrorCollector, and keeps a queue of pending waits that
- * all complete when the last task ends.
+ * The default implementation tracks tasks in a BgsTaskSet and reports
+ * them to the service's BgsLifecycle (bgs-lifecycle.c), which owns the
+ * state, the runs and their failures, the waits and the restarts. This
+ * file holds the GObject side: properties, signals and the public API.
  */
 #include "config.h"
 
+#include "bgs-failure.h"
 #include "bgs-service-private.h"
 #include "bgs-task-set.h"
-#include "bgs-wait-queue.h"
 
 /**
  * BgsService:
@@ -26,15 +27,12 @@
 
 typedef struct
 {
-  char              *name;
-  GMainContext      *context;
-  BgsTaskSet         tasks;
-  BgsErrorCollector  failures;    /* since the last wait completed */
-  BgsWaitQueue       waiters;
-  GError            *last_error;  /* (nullable): result of the last wait */
-  gboolean           was_running; /* as last notified for the task set */
-  gboolean           cancelled;   /* cancelled since it last stopped */
-  BgsServiceState    state;       /* as last notified */
+  char          *name;
+  GMainContext  *context;
+  BgsTaskSet     tasks;
+  gboolean       tasks_busy;      /* the task set counts as busy */
+  gboolean       own_work_busy;   /* own work: the class says it runs */
+  BgsLifecycle   lifecycle;
 } BgsServicePrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (BgsService, bgs_service, G_TYPE_OBJECT)
@@ -42,7 +40,14 @@ G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (BgsService, bgs_service, G_TYPE_OBJECT)
 G_DEFINE_ENUM_TYPE (BgsServiceState, bgs_service_state,
   G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_STOPPED, "stopped"),
   G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_RUNNING, "running"),
-  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_STOPPING, "stopping"))
+  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_STOPPING, "stopping"),
+  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_RESTARTING, "restarting"),
+  G_DEFINE_ENUM_VALUE (BGS_SERVICE_STATE_FAILED, "failed"))
+
+G_DEFINE_ENUM_TYPE (BgsRestartMode, bgs_restart_mode,
+  G_DEFINE_ENUM_VALUE (BGS_RESTART_NO, "no"),
+  G_DEFINE_ENUM_VALUE (BGS_RESTART_ON_FAILURE, "on-failure"),
+  G_DEFINE_ENUM_VALUE (BGS_RESTART_ALWAYS, "always"))
 
 enum {
   PROP_0,
@@ -51,18 +56,24 @@ enum {
   PROP_N_TASKS,
   PROP_LAST_ERROR,
   PROP_STATE,
+  PROP_RESTART,
+  PROP_RESTART_DELAY_MS,
+  PROP_RESTART_MAX_DELAY_MS,
+  PROP_START_LIMIT_BURST,
+  PROP_START_LIMIT_INTERVAL_MS,
+  PROP_N_RESTARTS,
   N_PROPS
 };
 
 enum {
   SIGNAL_TASK_FAILED,
+  SIGNAL_RUN_ENDED,
   N_SIGNALS
 };
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 static guint notify_signal_id;
-static GQuark n_tasks_quark;
 
 const char bgs_spawned_task_tag[] = "bgs-spawned-task";
 
@@ -74,40 +85,46 @@ get_priv (BgsService *self)
 
 /* ---- tracked tasks --------------------------------------------------- */
 
-static void complete_waiters (BgsService *self);
-
-/* n-tasks changes with every task: skip the notification, which GObject
- * makes costly, when nobody listens. A handler of every notification
- * ("notify" without a detail) listens too, though
- * g_signal_has_handler_pending() only counts it for detail 0; one lookup
- * for any notify handler keeps the usual case, no handler, as cheap as a
- * single check. */
+/* Properties that change with every task or restart (n-tasks, n-restarts,
+ * last-error) are only notified when someone listens: GObject makes a
+ * notification costly. A handler of every notification ("notify" without
+ * a detail) listens too, though g_signal_has_handler_pending() only counts
+ * it for detail 0; one lookup for any notify handler keeps the usual case,
+ * no handler, as cheap as a single check. */
 static void
-notify_n_tasks (BgsService *self)
+notify_if_listened (BgsService *self,
+                    GParamSpec *pspec)
 {
   if (g_signal_handler_find (self, G_SIGNAL_MATCH_ID, notify_signal_id, 0,
                              NULL, NULL, NULL) == 0)
     return;
 
-  if (g_signal_has_handler_pending (self, notify_signal_id, n_tasks_quark, FALSE) ||
+  if (g_signal_has_handler_pending (self, notify_signal_id,
+                                    g_param_spec_get_name_quark (pspec), FALSE) ||
       g_signal_has_handler_pending (self, notify_signal_id, 0, FALSE))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TASKS]);
+    g_object_notify_by_pspec (G_OBJECT (self), pspec);
 }
 
+/* The task set is busy while it is not empty; tells the lifecycle when
+ * that changes. */
 static void
-update_is_running (BgsService *self)
+sync_tasks_busy (BgsService *self)
 {
   BgsServicePrivate *priv = get_priv (self);
-  gboolean running = bgs_task_set_size (&priv->tasks) > 0;
+  gboolean busy = bgs_task_set_size (&priv->tasks) > 0;
 
-  if (running == priv->was_running)
+  if (busy == priv->tasks_busy)
     return;
 
-  priv->was_running = running;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_RUNNING]);
+  priv->tasks_busy = busy;
+  if (busy)
+    bgs_lifecycle_busy (&priv->lifecycle);
+  else
+    bgs_lifecycle_idle (&priv->lifecycle);
 }
 
-/* Collects @error for the next wait, then tells task-failed listeners. */
+/* Collects @error for the run and the next wait, tells task-failed
+ * listeners, then lets the restart policy act. */
 static void
 record_failure (BgsService   *self,
                 GTask        *task,
@@ -117,9 +134,9 @@ record_failure (BgsService   *self,
 
   g_debug ("%s: task %s failed: %s", priv->name, g_task_get_name (task),
            error->message);
-  bgs_error_collector_take (&priv->failures, g_task_get_name (task),
-                            g_error_copy (error));
+  bgs_lifecycle_add_failure (&priv->lifecycle, g_task_get_name (task), g_error_copy (error));
   g_signal_emit (self, signals[SIGNAL_TASK_FAILED], 0, task, error);
+  bgs_lifecycle_failed (&priv->lifecycle);
 }
 
 /* The completion callback of every tracked task; @user_data is its slot. */
@@ -152,13 +169,8 @@ on_tracked_task_done (GObject      *source,
   bgs_task_set_remove (&priv->tasks, slot);
   if (failed)
     record_failure (self, task, error);
-  notify_n_tasks (self);
-
-  if (bgs_task_set_size (&priv->tasks) == 0)
-    update_is_running (self);
-  /* Handlers of the notifications above may have started tasks again. */
-  if (bgs_task_set_size (&priv->tasks) == 0)
-    complete_waiters (self);
+  notify_if_listened (self, properties[PROP_N_TASKS]);
+  sync_tasks_busy (self);
 }
 
 /*
@@ -201,66 +213,19 @@ bgs_service_track_new_task (BgsService *self,
   else if (default_prefix != NULL)
     bgs_task_name_default (task, default_prefix, serial);
 
-  notify_n_tasks (self);
-  update_is_running (self);
+  notify_if_listened (self, properties[PROP_N_TASKS]);
+  sync_tasks_busy (self);
 
   return task;
 }
 
-/* ---- waiting --------------------------------------------------------- */
+/* ---- the default implementation --------------------------------------- */
 
-/*
- * Completes every pending wait with the failures collected so far, as one
- * group. Waits started by the callbacks wait for the next time the set
- * empties.
- */
-static void
-complete_waiters (BgsService *self)
-{
-  BgsServicePrivate *priv = get_priv (self);
-  g_autoptr(GError) group = NULL;
-  g_autofree char *owner = NULL;
-
-  if (bgs_wait_queue_is_empty (&priv->waiters))
-    return;
-
-  owner = bgs_service_to_string (self);
-  group = bgs_error_collector_steal_group (&priv->failures, owner, "task");
-  bgs_service_set_last_error (self, group);
-  bgs_wait_queue_complete (&priv->waiters, group);
-}
-
-static void
-bgs_service_real_wait_async (BgsService          *self,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data)
-{
-  BgsServicePrivate *priv = get_priv (self);
-
-  bgs_wait_queue_add (&priv->waiters, self, cancellable, callback, user_data,
-                      bgs_service_real_wait_async);
-
-  if (bgs_task_set_size (&priv->tasks) == 0)
-    complete_waiters (self);
-}
-
-static gboolean
-bgs_service_real_wait_finish (BgsService    *self,
-                              GAsyncResult  *result,
-                              GError       **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* ---- default cancel and is_running ------------------------------------ */
-
+/* A run is under way: tasks run or a restart is pending. */
 static gboolean
 bgs_service_real_is_running (BgsService *self)
 {
-  return bgs_task_set_size (&get_priv (self)->tasks) > 0;
+  return get_priv (self)->lifecycle.in_run;
 }
 
 static void
@@ -278,41 +243,54 @@ bgs_service_real_cancel (BgsService *self,
   bgs_task_set_cancel (&priv->tasks);
 }
 
-/* ---- state ----------------------------------------------------------- */
-
+/* The waits of the lifecycle: they complete when the run ends. */
 static void
-update_state (BgsService *self)
+bgs_service_real_wait_async (BgsService          *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
 {
-  BgsServicePrivate *priv = get_priv (self);
-  BgsServiceState state = bgs_service_get_state (self);
-
-  if (state == priv->state)
-    return;
-
-  priv->state = state;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  bgs_lifecycle_wait_async (&get_priv (self)->lifecycle, cancellable, callback, user_data);
 }
 
-/*
- * Follows is-running however it is notified (subclasses that override
- * is_running notify it themselves): a service that stopped is no longer
- * on its way to stopped.
- */
+static gboolean
+bgs_service_real_wait_finish (BgsService    *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* Own work: follows is-running, which the class notifies, as the busy
+ * state of its work. */
 static void
 bgs_service_dispatch_properties_changed (GObject     *object,
                                          guint        n_pspecs,
                                          GParamSpec **pspecs)
 {
   BgsService *self = BGS_SERVICE (object);
+  BgsServicePrivate *priv = get_priv (self);
 
   G_OBJECT_CLASS (bgs_service_parent_class)->dispatch_properties_changed (object, n_pspecs, pspecs);
+
+  if (!priv->lifecycle.own_work)
+    return;
 
   for (guint i = 0; i < n_pspecs; i++)
     if (pspecs[i] == properties[PROP_IS_RUNNING])
       {
-        if (!bgs_service_is_running (self))
-          get_priv (self)->cancelled = FALSE;
-        update_state (self);
+        gboolean busy = BGS_SERVICE_GET_CLASS (self)->is_running (self);
+
+        if (busy != priv->own_work_busy)
+          {
+            priv->own_work_busy = busy;
+            if (busy)
+              bgs_lifecycle_busy (&priv->lifecycle);
+            else
+              bgs_lifecycle_idle (&priv->lifecycle);
+          }
         break;
       }
 }
@@ -322,13 +300,20 @@ bgs_service_dispatch_properties_changed (GObject     *object,
 static void
 bgs_service_constructed (GObject *object)
 {
-  BgsServicePrivate *priv = get_priv (BGS_SERVICE (object));
+  BgsService *self = BGS_SERVICE (object);
+  BgsServicePrivate *priv = get_priv (self);
+  BgsServiceClass *klass = BGS_SERVICE_GET_CLASS (self);
 
   G_OBJECT_CLASS (bgs_service_parent_class)->constructed (object);
 
   /* As Python's id(): the decimal address of the instance. */
   if (priv->name == NULL)
     priv->name = g_strdup_printf ("%" G_GUINTPTR_FORMAT, (guintptr) object);
+
+  /* Known only now: during instance init, the class is still the base's. */
+  priv->lifecycle.collects = klass->wait_async != bgs_service_real_wait_async;
+  priv->lifecycle.own_work = priv->lifecycle.collects ||
+                             klass->is_running != bgs_service_real_is_running;
 }
 
 static void
@@ -337,8 +322,7 @@ bgs_service_finalize (GObject *object)
   BgsServicePrivate *priv = get_priv (BGS_SERVICE (object));
 
   bgs_task_set_clear (&priv->tasks);
-  bgs_error_collector_clear (&priv->failures);
-  g_clear_error (&priv->last_error);
+  bgs_lifecycle_clear (&priv->lifecycle);
   g_clear_pointer (&priv->context, g_main_context_unref);
   g_clear_pointer (&priv->name, g_free);
 
@@ -352,6 +336,7 @@ bgs_service_get_property (GObject    *object,
                           GParamSpec *pspec)
 {
   BgsService *self = BGS_SERVICE (object);
+  BgsLifecycle *lifecycle = &get_priv (self)->lifecycle;
 
   switch (prop_id)
     {
@@ -365,10 +350,28 @@ bgs_service_get_property (GObject    *object,
       g_value_set_uint (value, bgs_service_get_n_tasks (self));
       break;
     case PROP_LAST_ERROR:
-      g_value_set_boxed (value, get_priv (self)->last_error);
+      g_value_set_boxed (value, bgs_lifecycle_peek_last_error (lifecycle));
       break;
     case PROP_STATE:
       g_value_set_enum (value, bgs_service_get_state (self));
+      break;
+    case PROP_RESTART:
+      g_value_set_enum (value, lifecycle->policy.mode);
+      break;
+    case PROP_RESTART_DELAY_MS:
+      g_value_set_uint (value, lifecycle->policy.delay_ms);
+      break;
+    case PROP_RESTART_MAX_DELAY_MS:
+      g_value_set_uint (value, lifecycle->policy.max_delay_ms);
+      break;
+    case PROP_START_LIMIT_BURST:
+      g_value_set_uint (value, lifecycle->policy.burst);
+      break;
+    case PROP_START_LIMIT_INTERVAL_MS:
+      g_value_set_uint (value, lifecycle->policy.interval_ms);
+      break;
+    case PROP_N_RESTARTS:
+      g_value_set_uint (value, lifecycle->n_restarts);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -381,16 +384,103 @@ bgs_service_set_property (GObject      *object,
                           const GValue *value,
                           GParamSpec   *pspec)
 {
-  BgsServicePrivate *priv = get_priv (BGS_SERVICE (object));
+  BgsService *self = BGS_SERVICE (object);
 
   switch (prop_id)
     {
     case PROP_NAME:
-      priv->name = g_value_dup_string (value);
+      get_priv (self)->name = g_value_dup_string (value);
+      break;
+    case PROP_RESTART:
+      bgs_service_set_restart (self, g_value_get_enum (value));
+      break;
+    case PROP_RESTART_DELAY_MS:
+      bgs_service_set_restart_delay_ms (self, g_value_get_uint (value));
+      break;
+    case PROP_RESTART_MAX_DELAY_MS:
+      bgs_service_set_restart_max_delay_ms (self, g_value_get_uint (value));
+      break;
+    case PROP_START_LIMIT_BURST:
+      bgs_service_set_start_limit_burst (self, g_value_get_uint (value));
+      break;
+    case PROP_START_LIMIT_INTERVAL_MS:
+      bgs_service_set_start_limit_interval_ms (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
+}
+
+/* The properties of the restart policy. */
+static void
+install_restart_properties (void)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const BgsRestartPolicy defaults = BGS_RESTART_POLICY_DEFAULT;
+
+  /**
+   * BgsService:restart:
+   *
+   * When the service starts itself again after a run ended without
+   * anyone cancelling it: never (the default), after a task failed, or
+   * always. Only services that track their tasks in the base class
+   * restart (and #BgsManager, which restarts its members as a whole).
+   */
+  properties[PROP_RESTART] =
+    g_param_spec_enum ("restart", NULL, NULL, BGS_TYPE_RESTART_MODE, defaults.mode, flags);
+
+  /**
+   * BgsService:restart-delay-ms:
+   *
+   * How long to wait, once the tasks of a failed run have ended, before
+   * the first automatic restart, in milliseconds. Default 100.
+   */
+  properties[PROP_RESTART_DELAY_MS] =
+    g_param_spec_uint ("restart-delay-ms", NULL, NULL, 0, G_MAXUINT, defaults.delay_ms, flags);
+
+  /**
+   * BgsService:restart-max-delay-ms:
+   *
+   * 0 (the default): every restart waits #BgsService:restart-delay-ms.
+   * Otherwise the delay doubles at each restart of a run, up to this many
+   * milliseconds. A value below #BgsService:restart-delay-ms caps the
+   * first delay too: every restart then waits this long.
+   */
+  properties[PROP_RESTART_MAX_DELAY_MS] =
+    g_param_spec_uint ("restart-max-delay-ms", NULL, NULL, 0, G_MAXUINT,
+                       defaults.max_delay_ms, flags);
+
+  /**
+   * BgsService:start-limit-burst:
+   *
+   * At most this many automatic restarts within
+   * #BgsService:start-limit-interval-ms; the one after that does not
+   * happen, and the service ends #BGS_SERVICE_STATE_FAILED. 0 allows none.
+   * Default 5.
+   */
+  properties[PROP_START_LIMIT_BURST] =
+    g_param_spec_uint ("start-limit-burst", NULL, NULL, 0, G_MAXUINT, defaults.burst, flags);
+
+  /**
+   * BgsService:start-limit-interval-ms:
+   *
+   * The window of #BgsService:start-limit-burst, in milliseconds; 0 means
+   * no limit. Default 10000.
+   */
+  properties[PROP_START_LIMIT_INTERVAL_MS] =
+    g_param_spec_uint ("start-limit-interval-ms", NULL, NULL, 0, G_MAXUINT,
+                       defaults.interval_ms, flags);
+
+  /**
+   * BgsService:n-restarts:
+   *
+   * How many automatic restarts happened since the service was last
+   * started by hand (bgs_service_start() on a service that did not run)
+   * or reset (bgs_service_reset_failed()).
+   */
+  properties[PROP_N_RESTARTS] =
+    g_param_spec_uint ("n-restarts", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 }
 
 static void
@@ -423,8 +513,9 @@ bgs_service_class_init (BgsServiceClass *klass)
   /**
    * BgsService:is-running:
    *
-   * Whether the service runs: by default, whether any task of it has not
-   * completed yet. Notified on every change.
+   * Whether the service runs: by default, whether a run is under way (a
+   * task of it has not completed yet, or a restart is pending). Notified
+   * on every change.
    */
   properties[PROP_IS_RUNNING] =
     g_param_spec_boolean ("is-running", NULL, NULL, FALSE,
@@ -442,8 +533,12 @@ bgs_service_class_init (BgsServiceClass *klass)
   /**
    * BgsService:last-error:
    *
-   * The %BGS_ERROR_TASKS_FAILED group that the last completed wait or stop
-   * returned, or %NULL when it succeeded. Notified when it changes.
+   * Every failure of the most recent run, automatic restarts included, as
+   * one %BGS_ERROR_TASKS_FAILED group; %NULL after a run without failures.
+   * Set at each automatic restart and when a run ends, whether or not
+   * anyone waits; reading it consumes nothing. Bindings, which cannot see
+   * inside a group, read the same failures with
+   * bgs_service_get_last_failures().
    */
   properties[PROP_LAST_ERROR] =
     g_param_spec_boxed ("last-error", NULL, NULL, G_TYPE_ERROR,
@@ -452,17 +547,17 @@ bgs_service_class_init (BgsServiceClass *klass)
   /**
    * BgsService:state:
    *
-   * What the service is doing: stopped, running, or stopping (cancelled
-   * and still running). Notified when it changes.
+   * What the service is doing (see #BgsServiceState). Notified when it
+   * changes; bgs_service_get_state_timestamp() tells when.
    */
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, BGS_TYPE_SERVICE_STATE,
                        BGS_SERVICE_STATE_STOPPED,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
+  install_restart_properties ();
   g_object_class_install_properties (object_class, N_PROPS, properties);
   notify_signal_id = g_signal_lookup ("notify", G_TYPE_OBJECT);
-  n_tasks_quark = g_quark_from_static_string ("n-tasks");
 
   /**
    * BgsService::task-failed:
@@ -471,13 +566,29 @@ bgs_service_class_init (BgsServiceClass *klass)
    * @error: its error, never a %G_IO_ERROR_CANCELLED
    *
    * Emitted on the service's context as soon as a task ends with an error
-   * other than a cancellation. The error is also kept for the next wait
-   * or stop.
+   * other than a cancellation, before the restart policy acts on it. The
+   * error is also kept for last-error and the next wait or stop.
    */
   signals[SIGNAL_TASK_FAILED] =
     g_signal_new ("task-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2,
                   G_TYPE_TASK, G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
+
+  /**
+   * BgsService::run-ended:
+   * @self: the service
+   * @failures: (nullable): every failure of the run, restarts included, as
+   *   a %BGS_ERROR_TASKS_FAILED group; %NULL when there was none
+   *
+   * Emitted on the service's context when a run ends: no task remains and
+   * no restart follows. The state (stopped or failed) and last-error are
+   * already those the run left; their notifications and the completion of
+   * pending waits follow the emission.
+   */
+  signals[SIGNAL_RUN_ENDED] =
+    g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                  G_TYPE_ERROR | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
 
 static void
@@ -487,42 +598,43 @@ bgs_service_init (BgsService *self)
 
   priv->context = g_main_context_ref_thread_default ();
   bgs_task_set_init (&priv->tasks);
-  bgs_wait_queue_init (&priv->waiters, priv->context, NULL, NULL);
+  bgs_lifecycle_init (&priv->lifecycle, self, priv->context);
 }
 
 /* ---- what other library files use ------------------------------------- */
 
-void
-bgs_service_notify_is_running (BgsService *self)
+BgsLifecycle *
+bgs_service_get_lifecycle (BgsService *self)
 {
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_RUNNING]);
+  return &get_priv (self)->lifecycle;
 }
 
-static gboolean
-same_error (const GError *a,
-            const GError *b)
+void
+bgs_service_notify_change (BgsService       *self,
+                           BgsServiceChange  change)
 {
-  if (a == NULL || b == NULL)
-    return a == b;
-
-  return a->domain == b->domain && a->code == b->code && g_str_equal (a->message, b->message);
+  switch (change)
+    {
+    case BGS_SERVICE_CHANGE_IS_RUNNING:
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IS_RUNNING]);
+      break;
+    case BGS_SERVICE_CHANGE_STATE:
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+      break;
+    case BGS_SERVICE_CHANGE_LAST_ERROR:
+      notify_if_listened (self, properties[PROP_LAST_ERROR]);
+      break;
+    case BGS_SERVICE_CHANGE_N_RESTARTS:
+      notify_if_listened (self, properties[PROP_N_RESTARTS]);
+      break;
+    }
 }
 
-/* Records the result of a completed wait (NULL for success); notifies
- * last-error when it changed. */
 void
-bgs_service_set_last_error (BgsService   *self,
-                            const GError *error)
+bgs_service_emit_run_ended (BgsService   *self,
+                            const GError *failures)
 {
-  BgsServicePrivate *priv = get_priv (self);
-
-  if (same_error (priv->last_error, error))
-    return;
-
-  g_clear_error (&priv->last_error);
-  if (error != NULL)
-    priv->last_error = g_error_copy (error);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
+  g_signal_emit (self, signals[SIGNAL_RUN_ENDED], 0, failures);
 }
 
 /* ---- public API ------------------------------------------------------ */
@@ -583,10 +695,25 @@ bgs_service_get_state (BgsService *self)
 {
   g_return_val_if_fail (BGS_IS_SERVICE (self), BGS_SERVICE_STATE_STOPPED);
 
-  if (!bgs_service_is_running (self))
-    return BGS_SERVICE_STATE_STOPPED;
+  return bgs_lifecycle_get_state (&get_priv (self)->lifecycle);
+}
 
-  return get_priv (self)->cancelled ? BGS_SERVICE_STATE_STOPPING : BGS_SERVICE_STATE_RUNNING;
+/**
+ * bgs_service_get_state_timestamp:
+ * @self: a #BgsService
+ *
+ * Gets when #BgsService:state last changed, as g_get_real_time() gives
+ * time: microseconds since the epoch.
+ *
+ * Returns: the time of the last change of state, or 0 when the state never
+ *   changed.
+ */
+gint64
+bgs_service_get_state_timestamp (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), 0);
+
+  return get_priv (self)->lifecycle.state_time;
 }
 
 /**
@@ -644,19 +771,260 @@ bgs_service_to_string (BgsService *self)
 GError *
 bgs_service_dup_last_error (BgsService *self)
 {
-  BgsServicePrivate *priv;
+  const GError *last;
 
   g_return_val_if_fail (BGS_IS_SERVICE (self), NULL);
 
-  priv = get_priv (self);
-  return priv->last_error != NULL ? g_error_copy (priv->last_error) : NULL;
+  last = bgs_lifecycle_peek_last_error (&get_priv (self)->lifecycle);
+  return last != NULL ? g_error_copy (last) : NULL;
+}
+
+/**
+ * bgs_service_get_last_failures:
+ * @self: a #BgsService
+ *
+ * Lists every failure of the most recent run, automatic restarts
+ * included: the failures #BgsService:last-error groups, as values that
+ * language bindings can read (a #GError's group cannot cross into them).
+ *
+ * Returns: (transfer full) (element-type BgsFailure): the failures, oldest
+ *   first; empty after a run without failures.
+ */
+GPtrArray *
+bgs_service_get_last_failures (BgsService *self)
+{
+  const GError *last;
+
+  g_return_val_if_fail (BGS_IS_SERVICE (self), NULL);
+
+  last = bgs_lifecycle_peek_last_error (&get_priv (self)->lifecycle);
+  if (last == NULL)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) bgs_failure_unref);
+  return bgs_error_list_failures (last, get_priv (self)->name);
+}
+
+/**
+ * bgs_service_get_n_restarts:
+ * @self: a #BgsService
+ *
+ * Returns: the number of automatic restarts since @self was last started
+ *   by hand (see #BgsService:n-restarts).
+ */
+guint
+bgs_service_get_n_restarts (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), 0);
+
+  return get_priv (self)->lifecycle.n_restarts;
+}
+
+/**
+ * bgs_service_reset_failed:
+ * @self: a #BgsService
+ *
+ * Makes a %BGS_SERVICE_STATE_FAILED service %BGS_SERVICE_STATE_STOPPED,
+ * with no last error and no restarts counted, as an operator does once
+ * the failure is dealt with. Does nothing to a service in any other state,
+ * running ones included. The failures still reach the next wait or stop
+ * that has not reported them.
+ */
+void
+bgs_service_reset_failed (BgsService *self)
+{
+  g_return_if_fail (BGS_IS_SERVICE (self));
+
+  bgs_lifecycle_reset_failed (&get_priv (self)->lifecycle);
+}
+
+/* ---- restart policy ---------------------------------------------------- */
+
+/**
+ * bgs_service_get_restart:
+ * @self: a #BgsService
+ *
+ * Returns: when @self restarts (see #BgsService:restart).
+ */
+BgsRestartMode
+bgs_service_get_restart (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), BGS_RESTART_NO);
+
+  return get_priv (self)->lifecycle.policy.mode;
+}
+
+/* Sets one setting of the restart policy; notifies @prop when it changed. */
+static void
+set_policy_value (BgsService *self,
+                  guint      *field,
+                  guint       value,
+                  guint       prop)
+{
+  if (*field == value)
+    return;
+
+  *field = value;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+/**
+ * bgs_service_set_restart:
+ * @self: a #BgsService
+ * @mode: when @self should restart
+ *
+ * Sets #BgsService:restart. A run under way follows the new mode from its
+ * next failure or end on.
+ */
+void
+bgs_service_set_restart (BgsService     *self,
+                         BgsRestartMode  mode)
+{
+  BgsRestartPolicy *policy;
+
+  g_return_if_fail (BGS_IS_SERVICE (self));
+  g_return_if_fail (mode <= BGS_RESTART_ALWAYS);
+
+  policy = &get_priv (self)->lifecycle.policy;
+  if (policy->mode == mode)
+    return;
+
+  policy->mode = mode;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RESTART]);
+}
+
+/**
+ * bgs_service_get_restart_delay_ms:
+ * @self: a #BgsService
+ *
+ * Returns: #BgsService:restart-delay-ms.
+ */
+guint
+bgs_service_get_restart_delay_ms (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), 0);
+
+  return get_priv (self)->lifecycle.policy.delay_ms;
+}
+
+/**
+ * bgs_service_set_restart_delay_ms:
+ * @self: a #BgsService
+ * @delay_ms: milliseconds before the first automatic restart
+ *
+ * Sets #BgsService:restart-delay-ms.
+ */
+void
+bgs_service_set_restart_delay_ms (BgsService *self,
+                                  guint       delay_ms)
+{
+  g_return_if_fail (BGS_IS_SERVICE (self));
+
+  set_policy_value (self, &get_priv (self)->lifecycle.policy.delay_ms, delay_ms,
+                    PROP_RESTART_DELAY_MS);
+}
+
+/**
+ * bgs_service_get_restart_max_delay_ms:
+ * @self: a #BgsService
+ *
+ * Returns: #BgsService:restart-max-delay-ms.
+ */
+guint
+bgs_service_get_restart_max_delay_ms (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), 0);
+
+  return get_priv (self)->lifecycle.policy.max_delay_ms;
+}
+
+/**
+ * bgs_service_set_restart_max_delay_ms:
+ * @self: a #BgsService
+ * @max_delay_ms: the longest restart delay; 0 for no backoff
+ *
+ * Sets #BgsService:restart-max-delay-ms: the restart delay doubles at
+ * each restart up to @max_delay_ms. A value below
+ * #BgsService:restart-delay-ms is not an error: it caps every delay.
+ */
+void
+bgs_service_set_restart_max_delay_ms (BgsService *self,
+                                      guint       max_delay_ms)
+{
+  g_return_if_fail (BGS_IS_SERVICE (self));
+
+  set_policy_value (self, &get_priv (self)->lifecycle.policy.max_delay_ms, max_delay_ms,
+                    PROP_RESTART_MAX_DELAY_MS);
+}
+
+/**
+ * bgs_service_get_start_limit_burst:
+ * @self: a #BgsService
+ *
+ * Returns: #BgsService:start-limit-burst.
+ */
+guint
+bgs_service_get_start_limit_burst (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), 0);
+
+  return get_priv (self)->lifecycle.policy.burst;
+}
+
+/**
+ * bgs_service_set_start_limit_burst:
+ * @self: a #BgsService
+ * @burst: automatic restarts allowed within the start limit's interval
+ *
+ * Sets #BgsService:start-limit-burst.
+ */
+void
+bgs_service_set_start_limit_burst (BgsService *self,
+                                   guint       burst)
+{
+  g_return_if_fail (BGS_IS_SERVICE (self));
+
+  set_policy_value (self, &get_priv (self)->lifecycle.policy.burst, burst,
+                    PROP_START_LIMIT_BURST);
+}
+
+/**
+ * bgs_service_get_start_limit_interval_ms:
+ * @self: a #BgsService
+ *
+ * Returns: #BgsService:start-limit-interval-ms.
+ */
+guint
+bgs_service_get_start_limit_interval_ms (BgsService *self)
+{
+  g_return_val_if_fail (BGS_IS_SERVICE (self), 0);
+
+  return get_priv (self)->lifecycle.policy.interval_ms;
+}
+
+/**
+ * bgs_service_set_start_limit_interval_ms:
+ * @self: a #BgsService
+ * @interval_ms: the start limit's window in milliseconds; 0 for no limit
+ *
+ * Sets #BgsService:start-limit-interval-ms.
+ */
+void
+bgs_service_set_start_limit_interval_ms (BgsService *self,
+                                         guint       interval_ms)
+{
+  g_return_if_fail (BGS_IS_SERVICE (self));
+
+  set_policy_value (self, &get_priv (self)->lifecycle.policy.interval_ms, interval_ms,
+                    PROP_START_LIMIT_INTERVAL_MS);
 }
 
 /**
  * bgs_service_start:
  * @self: a #BgsService
  *
- * Starts @self by calling #BgsServiceClass.start, unless it already runs.
+ * Starts @self by calling #BgsServiceClass.start, unless it already runs
+ * (a pending automatic restart counts as running). A start by hand sets
+ * #BgsService:n-restarts back to 0 and gives the start limit a fresh
+ * window; it also starts a %BGS_SERVICE_STATE_FAILED service.
  */
 void
 bgs_service_start (BgsService *self)
@@ -672,8 +1040,11 @@ bgs_service_start (BgsService *self)
       return;
     }
 
-  if (!bgs_service_is_running (self))
-    klass->start (self);
+  if (bgs_service_is_running (self))
+    return;
+
+  bgs_lifecycle_will_start (&get_priv (self)->lifecycle);
+  klass->start (self);
 }
 
 /**
@@ -682,7 +1053,8 @@ bgs_service_start (BgsService *self)
  * @message: (nullable): why, for the logs
  *
  * Cancels every task @self tracks at this moment; tasks created later are
- * not affected. Cancelled tasks end without error.
+ * not affected. Cancelled tasks end without error. The run will not
+ * restart, and a pending restart is dropped.
  */
 void
 bgs_service_cancel (BgsService *self,
@@ -690,22 +1062,22 @@ bgs_service_cancel (BgsService *self,
 {
   g_return_if_fail (BGS_IS_SERVICE (self));
 
-  if (bgs_service_is_running (self))
-    get_priv (self)->cancelled = TRUE;
+  bgs_lifecycle_cancel (&get_priv (self)->lifecycle);
   BGS_SERVICE_GET_CLASS (self)->cancel (self, message);
-  update_state (self);
 }
 
 /**
  * bgs_service_wait_async:
  * @self: a #BgsService
  * @cancellable: (nullable): cancels the waiting, not the tasks
- * @callback: (scope async): called when no task remains
+ * @callback: (scope async): called when the run ends
  * @user_data: (closure): data for @callback
  *
- * Waits until @self has no task left, tasks created while waiting
- * included. Every wait pending at that moment completes with the same
- * result: the failures of the tasks since the last completed wait.
+ * Waits until the current run of @self ends: no task left (tasks created
+ * while waiting included) and no restart pending. Completes at once when
+ * no run is under way. Every wait pending at that moment completes with
+ * the same result: every failure since the last completed wait, of every
+ * run and restart, in order (at most 1,000: a group keeps the newest).
  */
 void
 bgs_service_wait_async (BgsService          *self,
@@ -716,7 +1088,9 @@ bgs_service_wait_async (BgsService          *self,
   g_return_if_fail (BGS_IS_SERVICE (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  BGS_SERVICE_GET_CLASS (self)->wait_async (self, cancellable, callback, user_data);
+  /* A task-failed handler waits with the failed task out of the set. */
+  sync_tasks_busy (self);
+  bgs_lifecycle_wait_async (&get_priv (self)->lifecycle, cancellable, callback, user_data);
 }
 
 /**
@@ -725,7 +1099,7 @@ bgs_service_wait_async (BgsService          *self,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for an error
  *
- * Returns: %TRUE when no task failed. Otherwise %FALSE with @error set to
+ * Returns: %TRUE when nothing failed. Otherwise %FALSE with @error set to
  *   a %BGS_ERROR_TASKS_FAILED group, or to %G_IO_ERROR_CANCELLED when the
  *   waiting was cancelled (the failures then wait for the next wait).
  */
@@ -734,29 +1108,12 @@ bgs_service_wait_finish (BgsService    *self,
                          GAsyncResult  *result,
                          GError       **error)
 {
-  g_autoptr(GError) local = NULL;
-
   g_return_val_if_fail (BGS_IS_SERVICE (self), FALSE);
-  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == bgs_service_wait_async, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  /* Whatever the class, a completed wait is the service's last result. */
-  if (BGS_SERVICE_GET_CLASS (self)->wait_finish (self, result, &local))
-    {
-      bgs_service_set_last_error (self, NULL);
-      return TRUE;
-    }
-
-  /* FALSE without an error: the class refused @result (a failed
-   * g_return_val_if_fail(), such as a result of another service). No wait
-   * completed, so last-error stays, and there is nothing to propagate. */
-  if (local == NULL)
-    return FALSE;
-
-  if (!bgs_error_is_cancellation (local))
-    bgs_service_set_last_error (self, local);
-  g_propagate_error (error, g_steal_pointer (&local));
-  return FALSE;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static void

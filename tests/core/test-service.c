@@ -887,6 +887,7 @@ test_subclass_overrides (void)
   BgsService *s = BGS_SERVICE (custom);
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) last = NULL;
+  g_autoptr(GPtrArray) failures = NULL;
 
   bgs_service_start (s);
   g_assert_true (bgs_service_is_running (s));
@@ -898,16 +899,35 @@ test_subclass_overrides (void)
   g_assert_cmpuint (custom->n_cancels, ==, 1);
   g_assert_false (bgs_service_is_running (s));
 
-  /* A failure of the work: stop reports it and it becomes last-error. */
+  /* A failure of the work, which the class's wait gives: the run's
+   * failure, named after the service, in stop's group and last-error. */
   bgs_service_start (s);
   custom->failure = g_error_new_literal (BGS_ERROR, BGS_ERROR_FAILED, "custom failure");
   g_assert_false (bgs_service_stop (s, "test", NULL, &error));
-  g_assert_error (error, BGS_ERROR, BGS_ERROR_FAILED);
+  g_assert_error (error, BGS_ERROR, BGS_ERROR_TASKS_FAILED);
+  g_assert_cmpstr (bgs_error_get_names (error)[0], ==, "custom");
+  g_assert_error (test_error_at (error, 0), BGS_ERROR, BGS_ERROR_FAILED);
   g_clear_error (&error);
   last = bgs_service_dup_last_error (s);
-  g_assert_error (last, BGS_ERROR, BGS_ERROR_FAILED);
+  g_assert_error (last, BGS_ERROR, BGS_ERROR_TASKS_FAILED);
   g_clear_error (&last);
+  /* Stopped, not failed: it was cancelled. No restarts for its own work. */
+  g_assert_cmpint (bgs_service_get_state (s), ==, BGS_SERVICE_STATE_STOPPED);
   g_assert_true (bgs_service_wait (s, NULL, &error));
+  failures = bgs_service_get_last_failures (s);
+  g_assert_cmpuint (failures->len, ==, 1);
+  g_assert_cmpstr (bgs_failure_get_service (failures->pdata[0]), ==, "custom");
+  g_assert_cmpstr (bgs_failure_get_task (failures->pdata[0]), ==, "custom");
+  g_assert_cmpstr (bgs_failure_get_message (failures->pdata[0]), ==, "custom failure");
+
+  /* A failure of a start that never ran: a wait asks the class, and the
+   * failure makes a failed run of its own. */
+  custom->failure = g_error_new_literal (TEST_ERROR, 6, "could not start");
+  g_assert_false (bgs_service_wait (s, NULL, &error));
+  g_assert_error (test_error_at (error, 0), TEST_ERROR, 6);
+  g_clear_error (&error);
+  g_assert_cmpint (bgs_service_get_state (s), ==, BGS_SERVICE_STATE_FAILED);
+  bgs_service_reset_failed (s);
   g_assert_null (bgs_service_dup_last_error (s));
 
   /* In a manager: is-running follows it, and its error is the member's. */
@@ -919,6 +939,11 @@ test_subclass_overrides (void)
   g_assert_false (bgs_service_is_running (BGS_SERVICE (manager)));
   g_assert_error (error, BGS_ERROR, BGS_ERROR_TASKS_FAILED);
   g_assert_cmpstr (bgs_error_get_names (error)[0], ==, "custom");
+  g_assert_error (test_error_at (test_error_at (error, 0), 0), TEST_ERROR, 5);
+  g_clear_error (&error);
+
+  /* The manager's wait took nothing from the member's own. */
+  g_assert_false (bgs_service_wait (s, NULL, &error));
   g_assert_error (test_error_at (error, 0), TEST_ERROR, 5);
   g_clear_error (&error);
 
