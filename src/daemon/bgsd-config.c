@@ -8,12 +8,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 
 #include "bgsd-config.h"
+#include "bgsd-timespan.h"
 
 #define SERVICE_GROUP_PREFIX "Service "
 #define DEFAULT_CONFIG_RESOURCE "/org/bgservice1/bgserviced/default.conf"
@@ -160,41 +160,71 @@ check_no_duplicates (const Parser  *parser,
 
 /* ---- values ---------------------------------------------------------- */
 
+/* What a `…Sec=` key may hold besides spans above 0. */
+typedef enum {
+  SPAN_ABOVE_ZERO       = 0,
+  SPAN_ZERO_ALLOWED     = 1 << 0,
+  SPAN_INFINITY_ALLOWED = 1 << 1,  /* read as BGSD_TIMEOUT_INFINITE */
+} SpanRules;
+
+/* The longest finite span in milliseconds (about 49.7 days): a guint
+ * holds one more, BGSD_TIMEOUT_INFINITE. */
+#define MAX_SPAN_MS (BGSD_TIMEOUT_INFINITE - 1)
+
+#define INFINITY_HINT "; “infinity” is allowed too"
+
+/*
+ * Reads a `…Sec=` key: a time span as systemd writes one ("1.5", "250ms",
+ * "1min 30s"; see bgsd-timespan.c), in milliseconds. A span that is not a
+ * whole number of milliseconds is rounded up: no wait is shorter than
+ * written, and no span above 0 becomes 0. Spans longer than MAX_SPAN_MS
+ * are refused, not cut short.
+ */
 static gboolean
-read_seconds (const Parser  *parser,
-              const char    *group,
-              const char    *key,
-              gboolean       allow_zero,
-              gboolean       allow_infinity,
-              guint         *out_ms,
-              GError       **error)
+read_span (const Parser  *parser,
+           const char    *group,
+           const char    *key,
+           SpanRules      rules,
+           guint         *out_ms,
+           GError       **error)
 {
   g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, key, NULL);
-  char *end = NULL;
-  double seconds;
+  g_autoptr(GError) local = NULL;
+  gboolean allow_infinity = (rules & SPAN_INFINITY_ALLOWED) != 0;
+  guint64 usec, ms;
 
   g_strstrip (raw);
-  if (allow_infinity && g_str_equal (raw, "infinity"))
+  if (!bgsd_timespan_parse (raw, allow_infinity, &usec, &local))
+    {
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is not a time span: %s%s", raw, local->message,
+                 allow_infinity ? INFINITY_HINT : "");
+      return FALSE;
+    }
+
+  if (usec == BGSD_TIMESPAN_INFINITY)
     {
       *out_ms = BGSD_TIMEOUT_INFINITE;
       return TRUE;
     }
 
-  errno = 0;
-  seconds = g_ascii_strtod (raw, &end);
-  if (*raw == '\0' || *end != '\0' || errno != 0 || !(seconds >= 0) ||
-      (!allow_zero && seconds == 0) || seconds * 1000 >= (double) (G_MAXUINT - 1))
+  if (usec == 0 && !(rules & SPAN_ZERO_ALLOWED))
     {
       set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
-                 "“%s” is not a number of seconds %s%s", raw,
-                 allow_zero ? "of 0 or more" : "above 0 (fractions are fine, like 0.5)",
-                 allow_infinity ? ", or “infinity”" : "");
+                 "“%s” is zero; give a span above 0, like 1s or 500ms", raw);
       return FALSE;
     }
 
-  *out_ms = (guint) (seconds * 1000 + 0.5);
-  if (*out_ms == 0 && !allow_zero)
-    *out_ms = 1;
+  ms = usec / 1000 + (usec % 1000 != 0 ? 1 : 0);
+  if (ms > MAX_SPAN_MS)
+    {
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is too long; the longest span is %ums (about 49 days)%s",
+                 raw, MAX_SPAN_MS, allow_infinity ? INFINITY_HINT : "");
+      return FALSE;
+    }
+
+  *out_ms = (guint) ms;
   return TRUE;
 }
 
@@ -519,9 +549,10 @@ read_service (const Parser  *parser,
     }
 
   ok = ok && (!has_key (parser, group, "IntervalSec") ||
-              read_seconds (parser, group, "IntervalSec", FALSE, FALSE, &service->interval_ms, error));
+              read_span (parser, group, "IntervalSec", SPAN_ABOVE_ZERO, &service->interval_ms, error));
   ok = ok && (!has_key (parser, group, "TimeoutStopSec") ||
-              read_seconds (parser, group, "TimeoutStopSec", TRUE, TRUE, &service->timeout_stop_ms, error));
+              read_span (parser, group, "TimeoutStopSec", SPAN_ZERO_ALLOWED | SPAN_INFINITY_ALLOWED,
+                         &service->timeout_stop_ms, error));
 
   if (!ok)
     {

@@ -41,6 +41,9 @@ static const struct {
   { "y", USEC_PER_YEAR }, { "year", USEC_PER_YEAR }, { "years", USEC_PER_YEAR },
 };
 
+/* What a span looks like, for the messages about one that does not. */
+#define FORM_HINT "write seconds (like 1.5) or numbers with units (like 250ms or 1min 30s)"
+
 #define UNIT_NAMES "us, ms, s, min, h, d, w, M (months) or y, or their long names like “minutes”"
 
 static void G_GNUC_PRINTF (2, 3)
@@ -182,7 +185,7 @@ read_part (const char **text,
 
   if (**text == '-')
     {
-      set_error (error, "negative spans are not allowed");
+      set_error (error, "negative spans are not allowed; drop the “-”");
       return FALSE;
     }
 
@@ -190,7 +193,7 @@ read_part (const char **text,
     {
       g_autofree char *word = word_at (*text);
 
-      set_error (error, "“%s” does not start with a number", word);
+      set_error (error, "“%s” does not start with a number; " FORM_HINT, word);
       return FALSE;
     }
 
@@ -224,7 +227,7 @@ read_part (const char **text,
       g_autofree char *number = g_strndup (start, (gsize) (*text - start));
       g_autofree char *rest = word_at (*text);
 
-      set_error (error, "unexpected “%s” after “%s”", rest, number);
+      set_error (error, "unexpected “%s” after “%s”; " FORM_HINT, rest, number);
       return FALSE;
     }
 
@@ -275,7 +278,7 @@ bgsd_timespan_parse (const char  *text,
 
   if (*stripped == '\0')
     {
-      set_error (error, "it is empty");
+      set_error (error, "it is empty; " FORM_HINT);
       return FALSE;
     }
 

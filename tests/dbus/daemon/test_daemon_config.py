@@ -137,6 +137,31 @@ class ConfigTest(daemontest.DaemonTestCase):
              "Service a", "TimeoutStopSec", "x"),
             ("TimeoutStopSec=-1", "[Service a]\nType=exec\nExec=sleep 1\nTimeoutStopSec=-1\n",
              "Service a", "TimeoutStopSec", "-1"),
+            # Time spans, as systemd writes them.
+            ("IntervalSec empty", "[Service a]\nType=clock\nIntervalSec=\n",
+             "Service a", "IntervalSec", "empty"),
+            ("IntervalSec=0ms", "[Service a]\nType=clock\nIntervalSec=0ms\n",
+             "Service a", "IntervalSec", "“0ms” is zero; give a span above 0"),
+            ("IntervalSec below a microsecond", "[Service a]\nType=clock\nIntervalSec=0.0000001\n",
+             "Service a", "IntervalSec", "is zero"),
+            ("IntervalSec=5 parsecs", "[Service a]\nType=clock\nIntervalSec=5 parsecs\n",
+             "Service a", "IntervalSec", "unknown unit “parsecs”; use us, ms, s, min"),
+            ("IntervalSec=5x", "[Service a]\nType=clock\nIntervalSec=5x\n",
+             "Service a", "IntervalSec", "unknown unit “x”"),
+            ("IntervalSec=1..5", "[Service a]\nType=clock\nIntervalSec=1..5\n",
+             "Service a", "IntervalSec", "“1..5” is not a time span"),
+            ("IntervalSec=5s garbage", "[Service a]\nType=clock\nIntervalSec=5s garbage\n",
+             "Service a", "IntervalSec", "“garbage” does not start with a number"),
+            ("IntervalSec too long to count",
+             "[Service a]\nType=clock\nIntervalSec=99999999999999999999y\n",
+             "Service a", "IntervalSec", "too long"),
+            ("IntervalSec longer than 49 days", "[Service a]\nType=clock\nIntervalSec=50d\n",
+             "Service a", "IntervalSec", "“50d” is too long; the longest span is 4294967294ms"),
+            ("TimeoutStopSec=-5s", "[Service a]\nType=exec\nExec=sleep 1\nTimeoutStopSec=-5s\n",
+             "Service a", "TimeoutStopSec", "negative"),
+            ("TimeoutStopSec=5 min garbage",
+             "[Service a]\nType=exec\nExec=sleep 1\nTimeoutStopSec=5 min garbage\n",
+             "Service a", "TimeoutStopSec", "“infinity” is allowed too"),
             ("AutoStart=maybe", "[Service a]\nType=clock\nAutoStart=maybe\n",
              "Service a", "AutoStart", "maybe"),
             # The daemon group.
@@ -235,6 +260,27 @@ class ConfigTest(daemontest.DaemonTestCase):
         self.assertEqual(result.returncode, EXIT_OK, result.stderr)
         self.assertEqual(result.stdout.strip(), f"{path}: OK, 4 services")
         self.assertEqual(result.stderr, "")
+
+    def test_check_config_ok_for_systemd_time_spans(self):
+        """IntervalSec= and TimeoutStopSec= take what systemd's …Sec= keys take
+        (1us is rounded up to 1 ms, not down to 0)."""
+        for span in ("250ms", "250 ms", "1min 30s", "1min30s", "1.5", ".5", "2h 1min 3s 250ms",
+                     "5 min", "1 week", "1M", "1us"):
+            with self.subTest(span):
+                path = write_file(self.directory, "spans.conf",
+                                  f"[Service ticker]\nType=timer\nExec=/bin/true\n"
+                                  f"IntervalSec={span}\nTimeoutStopSec={span}\n\n"
+                                  f"[Service clock]\nType=clock\nIntervalSec={span}\n")
+                result = run_bgserviced("--check-config", f"--config={path}")
+                self.assertEqual(result.returncode, EXIT_OK, result.stderr)
+                self.assertEqual(result.stdout, f"{path}: OK, 2 services\n")
+        for span in ("0", "0ms", "infinity"):
+            with self.subTest(span):
+                path = write_file(self.directory, "timeout.conf",
+                                  f"[Service runner]\nType=exec\nExec=sleep 1\n"
+                                  f"TimeoutStopSec={span}\n")
+                result = run_bgserviced("--check-config", f"--config={path}")
+                self.assertEqual(result.returncode, EXIT_OK, result.stderr)
 
     def test_check_config_of_relative_module_path(self):
         """Module= relative to the folder of the file, not the working one."""
