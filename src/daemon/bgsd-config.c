@@ -645,9 +645,11 @@ read_service (const Parser  *parser,
     }
 
   ok = ok && (!has_key (parser, group, "IntervalSec") ||
-              read_span (parser, group, "IntervalSec", SPAN_ABOVE_ZERO, &service->interval_ms, error));
+              read_span (parser, group, "IntervalSec", SPAN_ABOVE_ZERO,
+                         &service->interval_ms, error));
   ok = ok && (!has_key (parser, group, "TimeoutStopSec") ||
-              read_span (parser, group, "TimeoutStopSec", SPAN_ZERO_ALLOWED | SPAN_INFINITY_ALLOWED,
+              read_span (parser, group, "TimeoutStopSec",
+                         SPAN_ZERO_ALLOWED | SPAN_INFINITY_ALLOWED,
                          &service->timeout_stop_ms, error));
   ok = ok && read_restart_keys (parser, group, service, error);
 

@@ -191,7 +191,8 @@ class ConfigTest(daemontest.DaemonTestCase):
              "Service a", "TimeoutStopSec", "“infinity” is allowed too"),
             # The restart keys, in every type; a module's are the daemon's too.
             ("Restart=sometimes", "[Service a]\nType=exec\nExec=sleep 1\nRestart=sometimes\n",
-             "Service a", "Restart", "“sometimes” is not a restart mode; use no, on-failure or always"),
+             "Service a", "Restart",
+             "“sometimes” is not a restart mode; use no, on-failure or always"),
             ("Restart=on-success", "[Service a]\nType=clock\nRestart=on-success\n",
              "Service a", "Restart", "use no, on-failure or always"),
             ("Restart empty", "[Service a]\nType=timer\nExec=true\nRestart=\n",
