@@ -8,12 +8,12 @@
  */
 #include "config.h"
 
-#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 
 #include "bgsd-config.h"
+#include "bgsd-timespan.h"
 
 #define SERVICE_GROUP_PREFIX "Service "
 #define DEFAULT_CONFIG_RESOURCE "/org/bgservice1/bgserviced/default.conf"
@@ -161,40 +161,78 @@ check_no_duplicates (const Parser  *parser,
 /* ---- values ---------------------------------------------------------- */
 
 static gboolean
-read_seconds (const Parser  *parser,
-              const char    *group,
-              const char    *key,
-              gboolean       allow_zero,
-              gboolean       allow_infinity,
-              guint         *out_ms,
-              GError       **error)
+has_key (const Parser *parser,
+         const char   *group,
+         const char   *key)
+{
+  return g_key_file_has_key (parser->keyfile, group, key, NULL);
+}
+
+/* What a `…Sec=` key may hold besides spans above 0. */
+typedef enum {
+  SPAN_ABOVE_ZERO       = 0,
+  SPAN_ZERO_ALLOWED     = 1 << 0,
+  SPAN_INFINITY_ALLOWED = 1 << 1,  /* read as BGSD_TIMEOUT_INFINITE */
+} SpanRules;
+
+/* The longest finite span in milliseconds (about 49.7 days): a guint
+ * holds one more, BGSD_TIMEOUT_INFINITE. */
+#define MAX_SPAN_MS (BGSD_TIMEOUT_INFINITE - 1)
+
+#define INFINITY_HINT "; “infinity” is allowed too"
+
+/*
+ * Reads a `…Sec=` key: a time span as systemd writes one ("1.5", "250ms",
+ * "1min 30s"; see bgsd-timespan.c), in milliseconds. A span that is not a
+ * whole number of milliseconds is rounded up: no wait is shorter than
+ * written, and no span above 0 becomes 0. Spans longer than MAX_SPAN_MS
+ * are refused, not cut short.
+ */
+static gboolean
+read_span (const Parser  *parser,
+           const char    *group,
+           const char    *key,
+           SpanRules      rules,
+           guint         *out_ms,
+           GError       **error)
 {
   g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, key, NULL);
-  char *end = NULL;
-  double seconds;
+  g_autoptr(GError) local = NULL;
+  gboolean allow_infinity = (rules & SPAN_INFINITY_ALLOWED) != 0;
+  guint64 usec, ms;
 
   g_strstrip (raw);
-  if (allow_infinity && g_str_equal (raw, "infinity"))
+  if (!bgsd_timespan_parse (raw, allow_infinity, &usec, &local))
+    {
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is not a time span: %s%s", raw, local->message,
+                 allow_infinity ? INFINITY_HINT : "");
+      return FALSE;
+    }
+
+  if (usec == BGSD_TIMESPAN_INFINITY)
     {
       *out_ms = BGSD_TIMEOUT_INFINITE;
       return TRUE;
     }
 
-  errno = 0;
-  seconds = g_ascii_strtod (raw, &end);
-  if (*raw == '\0' || *end != '\0' || errno != 0 || !(seconds >= 0) ||
-      (!allow_zero && seconds == 0) || seconds * 1000 >= (double) (G_MAXUINT - 1))
+  if (usec == 0 && !(rules & SPAN_ZERO_ALLOWED))
     {
       set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
-                 "“%s” is not a number of seconds %s%s", raw,
-                 allow_zero ? "of 0 or more" : "above 0 (fractions are fine, like 0.5)",
-                 allow_infinity ? ", or “infinity”" : "");
+                 "“%s” is zero; give a span above 0, like 1s or 500ms", raw);
       return FALSE;
     }
 
-  *out_ms = (guint) (seconds * 1000 + 0.5);
-  if (*out_ms == 0 && !allow_zero)
-    *out_ms = 1;
+  ms = usec / 1000 + (usec % 1000 != 0 ? 1 : 0);
+  if (ms > MAX_SPAN_MS)
+    {
+      set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "“%s” is too long; the longest span is %ums (about 49 days)%s",
+                 raw, MAX_SPAN_MS, allow_infinity ? INFINITY_HINT : "");
+      return FALSE;
+    }
+
+  *out_ms = (guint) ms;
   return TRUE;
 }
 
@@ -225,6 +263,7 @@ static gboolean
 read_count (const Parser  *parser,
             const char    *group,
             const char    *key,
+            guint          min,
             guint          max,
             guint         *out,
             GError       **error)
@@ -233,10 +272,10 @@ read_count (const Parser  *parser,
   guint64 value;
 
   g_strstrip (raw);
-  if (!g_ascii_string_to_unsigned (raw, 10, 1, max, &value, NULL))
+  if (!g_ascii_string_to_unsigned (raw, 10, min, max, &value, NULL))
     {
       set_error (error, parser, group, key, G_KEY_FILE_ERROR_INVALID_VALUE,
-                 "“%s” is not a whole number from 1 to %u", raw, max);
+                 "“%s” is not a whole number from %u to %u", raw, min, max);
       return FALSE;
     }
 
@@ -322,22 +361,40 @@ read_module_path (const Parser       *parser,
 
 /* ---- service groups -------------------------------------------------- */
 
+#define ALL_TYPES (1 << BGSD_SERVICE_EXEC | 1 << BGSD_SERVICE_TIMER | \
+                   1 << BGSD_SERVICE_CLOCK | 1 << BGSD_SERVICE_MODULE)
+
 /* The keys a service group may hold, and the types each one applies to. */
 static const struct {
   const char *key;
-  guint       types;  /* bit per BgsdServiceType; 0 for keys not supported */
+  guint       types;  /* bit per BgsdServiceType */
 } service_keys[] = {
-  { "Type", 0xf },
-  { "AutoStart", 0xf },
+  { "Type", ALL_TYPES },
+  { "AutoStart", ALL_TYPES },
   { "Exec", 1 << BGSD_SERVICE_EXEC | 1 << BGSD_SERVICE_TIMER },
   { "Instances", 1 << BGSD_SERVICE_EXEC },
   { "IntervalSec", 1 << BGSD_SERVICE_TIMER | 1 << BGSD_SERVICE_CLOCK },
   { "TimeoutStopSec", 1 << BGSD_SERVICE_EXEC | 1 << BGSD_SERVICE_TIMER },
   { "Module", 1 << BGSD_SERVICE_MODULE },
-  { "Restart", 0 },
-  { "RestartSec", 0 },
-  { "StartLimitBurst", 0 },
+  { "Restart", ALL_TYPES },
+  { "RestartSec", ALL_TYPES },
+  { "RestartMaxDelaySec", ALL_TYPES },
+  { "StartLimitBurst", ALL_TYPES },
+  { "StartLimitIntervalSec", ALL_TYPES },
 };
+
+/* The keys a service of @type takes, for messages: "Type, AutoStart, …". */
+static char *
+list_keys_of_type (BgsdServiceType type)
+{
+  GString *list = g_string_new (NULL);
+
+  for (guint k = 0; k < G_N_ELEMENTS (service_keys); k++)
+    if (service_keys[k].types & (1u << type))
+      g_string_append_printf (list, "%s%s", list->len > 0 ? ", " : "", service_keys[k].key);
+
+  return g_string_free (list, FALSE);
+}
 
 static gboolean
 read_type (const Parser     *parser,
@@ -367,7 +424,8 @@ read_type (const Parser     *parser,
   return FALSE;
 }
 
-/* Rejects keys this version does not know, and keys of other types. */
+/* Rejects keys the daemon does not know (unless a module takes them),
+ * and keys of other types. */
 static gboolean
 check_service_keys (const Parser     *parser,
                     const char       *group,
@@ -386,21 +444,15 @@ check_service_keys (const Parser     *parser,
 
       if (k == G_N_ELEMENTS (service_keys))
         {
+          g_autofree char *known = NULL;
+
           /* A module reads the keys the daemon does not know. */
           if (type == BGSD_SERVICE_MODULE)
             continue;
+          known = list_keys_of_type (type);
           set_error (error, parser, group, keys[i], G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                     "unknown key; a Type=%s service takes %s", bgsd_service_type_to_string (type),
-                     type == BGSD_SERVICE_EXEC ? "AutoStart, Exec, Instances, TimeoutStopSec"
-                     : type == BGSD_SERVICE_TIMER ? "AutoStart, Exec, IntervalSec, TimeoutStopSec"
-                     : "AutoStart, IntervalSec");
-          return FALSE;
-        }
-
-      if (service_keys[k].types == 0)
-        {
-          set_error (error, parser, group, keys[i], G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                     "not supported by this version of bgserviced; remove it");
+                     "unknown key; a Type=%s service takes %s",
+                     bgsd_service_type_to_string (type), known);
           return FALSE;
         }
 
@@ -414,6 +466,84 @@ check_service_keys (const Parser     *parser,
     }
 
   return TRUE;
+}
+
+/* Restart=: systemd's names for the modes bgservice has. */
+static const struct {
+  const char     *name;
+  BgsRestartMode  mode;
+} restart_modes[] = {
+  { "no", BGS_RESTART_NO },
+  { "on-failure", BGS_RESTART_ON_FAILURE },
+  { "always", BGS_RESTART_ALWAYS },
+};
+
+static gboolean
+read_restart_mode (const Parser    *parser,
+                   const char      *group,
+                   BgsRestartMode  *out_mode,
+                   GError         **error)
+{
+  g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, "Restart", NULL);
+
+  g_strstrip (raw);
+  for (guint i = 0; i < G_N_ELEMENTS (restart_modes); i++)
+    if (g_str_equal (raw, restart_modes[i].name))
+      {
+        *out_mode = restart_modes[i].mode;
+        return TRUE;
+      }
+
+  set_error (error, parser, group, "Restart", G_KEY_FILE_ERROR_INVALID_VALUE,
+             "“%s” is not a restart mode; use no, on-failure or always", raw);
+  return FALSE;
+}
+
+/*
+ * Restart=, RestartSec=, RestartMaxDelaySec=, StartLimitBurst= and
+ * StartLimitIntervalSec=, which every type takes. Without
+ * RestartMaxDelaySec=, restarts wait RestartSec= each time (no backoff).
+ */
+static gboolean
+read_restart_keys (const Parser       *parser,
+                   const char         *group,
+                   BgsdServiceConfig  *service,
+                   GError            **error)
+{
+  if (has_key (parser, group, "Restart") &&
+      !read_restart_mode (parser, group, &service->restart, error))
+    return FALSE;
+
+  if (has_key (parser, group, "RestartSec") &&
+      !read_span (parser, group, "RestartSec", SPAN_ZERO_ALLOWED,
+                  &service->restart_delay_ms, error))
+    return FALSE;
+
+  service->restart_max_delay_ms = service->restart_delay_ms;
+  if (has_key (parser, group, "RestartMaxDelaySec"))
+    {
+      if (!read_span (parser, group, "RestartMaxDelaySec", SPAN_ZERO_ALLOWED,
+                      &service->restart_max_delay_ms, error))
+        return FALSE;
+      if (service->restart_max_delay_ms < service->restart_delay_ms)
+        {
+          g_autofree char *raw = g_key_file_get_value (parser->keyfile, group,
+                                                       "RestartMaxDelaySec", NULL);
+
+          set_error (error, parser, group, "RestartMaxDelaySec", G_KEY_FILE_ERROR_INVALID_VALUE,
+                     "“%s” is shorter than RestartSec (%ums); it must be at least "
+                     "RestartSec's value (or leave it out: then every restart waits RestartSec)",
+                     g_strstrip (raw), service->restart_delay_ms);
+          return FALSE;
+        }
+    }
+
+  return (!has_key (parser, group, "StartLimitBurst") ||
+          read_count (parser, group, "StartLimitBurst", 0, G_MAXUINT,
+                      &service->start_limit_burst, error)) &&
+         (!has_key (parser, group, "StartLimitIntervalSec") ||
+          read_span (parser, group, "StartLimitIntervalSec", SPAN_ZERO_ALLOWED,
+                     &service->start_limit_interval_ms, error));
 }
 
 static gboolean
@@ -457,14 +587,6 @@ fingerprint_group (GKeyFile   *keyfile,
   return g_string_free (fingerprint, FALSE);
 }
 
-static gboolean
-has_key (const Parser *parser,
-         const char   *group,
-         const char   *key)
-{
-  return g_key_file_has_key (parser->keyfile, group, key, NULL);
-}
-
 static BgsdServiceConfig *
 read_service (const Parser  *parser,
               const char    *group,
@@ -480,6 +602,10 @@ read_service (const Parser  *parser,
   service->instances = 1;
   service->interval_ms = 1000;
   service->timeout_stop_ms = 5000;
+  service->restart = BGS_RESTART_NO;
+  service->restart_delay_ms = 100;
+  service->start_limit_burst = 5;
+  service->start_limit_interval_ms = 10000;
 
   if (!bgs_service_name_validate (service->name, &local))
     {
@@ -504,7 +630,7 @@ read_service (const Parser  *parser,
       ok = require_key (parser, group, "Exec", "a Type=exec service runs a command", error) &&
            read_command (parser, group, service, error) &&
            (!has_key (parser, group, "Instances") ||
-            read_count (parser, group, "Instances", 10000, &service->instances, error));
+            read_count (parser, group, "Instances", 1, 10000, &service->instances, error));
       break;
     case BGSD_SERVICE_TIMER:
       ok = require_key (parser, group, "Exec", "a Type=timer service runs a command", error) &&
@@ -519,9 +645,13 @@ read_service (const Parser  *parser,
     }
 
   ok = ok && (!has_key (parser, group, "IntervalSec") ||
-              read_seconds (parser, group, "IntervalSec", FALSE, FALSE, &service->interval_ms, error));
+              read_span (parser, group, "IntervalSec", SPAN_ABOVE_ZERO,
+                         &service->interval_ms, error));
   ok = ok && (!has_key (parser, group, "TimeoutStopSec") ||
-              read_seconds (parser, group, "TimeoutStopSec", TRUE, TRUE, &service->timeout_stop_ms, error));
+              read_span (parser, group, "TimeoutStopSec",
+                         SPAN_ZERO_ALLOWED | SPAN_INFINITY_ALLOWED,
+                         &service->timeout_stop_ms, error));
+  ok = ok && read_restart_keys (parser, group, service, error);
 
   if (!ok)
     {

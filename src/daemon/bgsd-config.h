@@ -28,6 +28,14 @@ typedef struct
   guint            interval_ms;      /* timer, clock */
   guint            timeout_stop_ms;  /* exec, timer; BGSD_TIMEOUT_INFINITE */
   char            *module_path;      /* module: absolute */
+  /* What the service does when its run ends, for every type (systemd's
+   * Restart=, RestartSec=, RestartMaxDelaySec=, StartLimitBurst= and
+   * StartLimitIntervalSec=). */
+  BgsRestartMode   restart;
+  guint            restart_delay_ms;         /* before the first restart */
+  guint            restart_max_delay_ms;     /* >= restart_delay_ms; equal: no backoff */
+  guint            start_limit_burst;        /* starts allowed within the interval */
+  guint            start_limit_interval_ms;  /* 0: starts are not limited */
   char            *fingerprint;      /* every key and value: equal when unchanged */
 } BgsdServiceConfig;
 
