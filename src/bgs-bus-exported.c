@@ -3,7 +3,9 @@
  * BgsExportedService follows its service's signals: TaskFailed goes out as
  * it happens; property changes are gathered and announced in one
  * PropertiesChanged per service and main-loop iteration, so that stopping
- * ten thousand tasks sends one signal, not ten thousand.
+ * ten thousand tasks sends one signal, not ten thousand. The answers of
+ * calls that waited for a run to end go out right after
+ * (bgs-bus-run-watch.c).
  */
 #include "config.h"
 
@@ -11,31 +13,30 @@
 
 #include "bgs-bus-private.h"
 
-typedef enum {
-  CHANGED_IS_RUNNING  = 1 << 0,
-  CHANGED_N_TASKS     = 1 << 1,
-  CHANGED_LAST_ERRORS = 1 << 2,
-  CHANGED_STATE       = 1 << 3,
-} ChangedProperties;
+/* Each library property the object follows, and the D-Bus properties
+ * that change with it. */
+static const struct {
+  const char *property;
+  const char *wire_names[3];
+} followed_properties[] = {
+  { "is-running", { "IsRunning" } },
+  { "n-tasks", { "NTasks" } },
+  { "last-error", { "LastErrors" } },
+  { "state", { "State", "StateTimestamp" } },
+  { "n-restarts", { "NRestarts" } },
+  { "restart", { "Restart" } },
+};
+
+#define N_FOLLOWED G_N_ELEMENTS (followed_properties)
 
 struct _BgsExportedService
 {
   BgsBus            *bus;        /* (unowned): owns this */
   BgsService        *service;    /* (owned) */
   char              *path;       /* (owned) */
-  gulong             handlers[5];
-  ChangedProperties  changed;
+  gulong             handlers[N_FOLLOWED + 1];
+  guint              changed;    /* bit i: followed_properties[i] changed */
   GList              changed_link;  /* in bus->changed while @changed != 0 */
-};
-
-static const struct {
-  const char        *signal;
-  ChangedProperties  property;
-} followed_properties[] = {
-  { "notify::is-running", CHANGED_IS_RUNNING },
-  { "notify::n-tasks", CHANGED_N_TASKS },
-  { "notify::last-error", CHANGED_LAST_ERRORS },
-  { "notify::state", CHANGED_STATE },
 };
 
 static gboolean
@@ -49,8 +50,28 @@ on_flush (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Announces one service's changed properties in one signal. */
+static void
+announce_changes (BgsExportedService *self)
+{
+  const char *names[N_FOLLOWED * G_N_ELEMENTS (followed_properties[0].wire_names) + 1];
+  guint n = 0;
+
+  for (guint i = 0; i < N_FOLLOWED; i++)
+    if (self->changed & (1u << i))
+      for (guint w = 0; w < G_N_ELEMENTS (followed_properties[i].wire_names); w++)
+        if (followed_properties[i].wire_names[w] != NULL)
+          names[n++] = followed_properties[i].wire_names[w];
+  names[n] = NULL;
+  self->changed = 0;
+
+  if (bgs_bus_is_connected (self->bus))
+    sd_bus_emit_properties_changed_strv (self->bus->bus, self->path, BGS_BUS_SERVICE_IFACE,
+                                         (char **) names);
+}
+
 /* Announces, in one signal per service, every property changed since the
- * last flush. */
+ * last flush; then answers the calls whose run ended. */
 void
 bgs_bus_flush_changes (BgsBus *bus)
 {
@@ -63,46 +84,23 @@ bgs_bus_flush_changes (BgsBus *bus)
     }
 
   while ((link = g_queue_pop_head_link (&bus->changed)) != NULL)
-    {
-      BgsExportedService *self = link->data;
-      const char *names[5];
-      guint n = 0;
+    announce_changes (link->data);
 
-      if (self->changed & CHANGED_IS_RUNNING)
-        names[n++] = "IsRunning";
-      if (self->changed & CHANGED_N_TASKS)
-        names[n++] = "NTasks";
-      if (self->changed & CHANGED_LAST_ERRORS)
-        names[n++] = "LastErrors";
-      if (self->changed & CHANGED_STATE)
-        names[n++] = "State";
-      names[n] = NULL;
-      self->changed = 0;
-
-      if (bgs_bus_is_connected (bus))
-        sd_bus_emit_properties_changed_strv (bus->bus, self->path, BGS_BUS_SERVICE_IFACE,
-                                             (char **) names);
-    }
+  bgs_bus_deliver_run_ends (bus);
 }
 
-static void
-mark_changed (BgsExportedService *self,
-              ChangedProperties   property)
+/* Makes sure a flush comes, in a later iteration of the loop. */
+void
+bgs_bus_schedule_flush (BgsBus *bus)
 {
-  BgsBus *bus = self->bus;
+  if (bus->flush_source != NULL)
+    return;
 
-  if (self->changed == 0)
-    g_queue_push_tail_link (&bus->changed, &self->changed_link);
-  self->changed |= property;
-
-  if (bus->flush_source == NULL)
-    {
-      bus->flush_source = g_idle_source_new ();
-      g_source_set_priority (bus->flush_source, G_PRIORITY_DEFAULT);
-      g_source_set_callback (bus->flush_source, on_flush, bus, NULL);
-      g_source_set_static_name (bus->flush_source, "[bgservice] PropertiesChanged");
-      g_source_attach (bus->flush_source, bus->context);
-    }
+  bus->flush_source = g_idle_source_new ();
+  g_source_set_priority (bus->flush_source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (bus->flush_source, on_flush, bus, NULL);
+  g_source_set_static_name (bus->flush_source, "[bgservice] PropertiesChanged");
+  g_source_attach (bus->flush_source, bus->context);
 }
 
 static void
@@ -112,9 +110,14 @@ on_property_notify (BgsService *service,
 {
   BgsExportedService *self = user_data;
 
-  for (guint i = 0; i < G_N_ELEMENTS (followed_properties); i++)
-    if (g_str_equal (pspec->name, followed_properties[i].signal + strlen ("notify::")))
-      mark_changed (self, followed_properties[i].property);
+  for (guint i = 0; i < N_FOLLOWED; i++)
+    if (g_str_equal (pspec->name, followed_properties[i].property))
+      {
+        if (self->changed == 0)
+          g_queue_push_tail_link (&self->bus->changed, &self->changed_link);
+        self->changed |= 1u << i;
+        bgs_bus_schedule_flush (self->bus);
+      }
 }
 
 static void
@@ -146,9 +149,12 @@ bgs_exported_service_new (BgsBus     *bus,
   if (sd_bus_path_encode (BGS_BUS_SERVICE_PREFIX, bgs_service_get_name (service), &self->path) < 0)
     g_error ("Out of memory encoding an object path");
 
-  for (i = 0; i < G_N_ELEMENTS (followed_properties); i++)
-    self->handlers[i] = g_signal_connect (service, followed_properties[i].signal,
-                                          G_CALLBACK (on_property_notify), self);
+  for (i = 0; i < N_FOLLOWED; i++)
+    {
+      g_autofree char *signal = g_strconcat ("notify::", followed_properties[i].property, NULL);
+
+      self->handlers[i] = g_signal_connect (service, signal, G_CALLBACK (on_property_notify), self);
+    }
   self->handlers[i] = g_signal_connect (service, "task-failed",
                                         G_CALLBACK (on_task_failed), self);
 

@@ -86,21 +86,55 @@ method_start_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
   return sd_bus_reply_method_return (call, "");
 }
 
-static void
-on_all_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+/* StopAllOp: a StopAll waiting for the runs it stopped to end. */
+typedef struct
 {
-  g_autoptr(BgsPendingCall) pending = user_data;
-  g_autoptr(GError) error = NULL;
+  BgsPendingCall *pending;    /* (owned) */
+  char           *owner;      /* (owned): the manager, "Type[name]" */
+  guint           n_running;  /* runs not ended yet, plus one while starting */
+  GPtrArray      *names;      /* (element-type utf8) (owned): of failed services */
+  GPtrArray      *errors;     /* (element-type GError) (owned): their groups */
+} StopAllOp;
 
-  bgs_service_stop_finish (BGS_SERVICE (source), result, &error);
-  bgs_pending_call_reply_errors (pending, error);
+/* One stopped run ended; the last one answers, by service. */
+static void
+on_member_stopped (BgsService   *service,
+                   const GError *failures,
+                   gpointer      user_data)
+{
+  StopAllOp *op = user_data;
+  g_autoptr(GError) group = NULL;
+
+  if (failures != NULL)
+    {
+      g_ptr_array_add (op->names, g_strdup (bgs_service_get_name (service)));
+      g_ptr_array_add (op->errors, g_error_copy (failures));
+    }
+
+  if (--op->n_running > 0)
+    return;
+
+  if (op->errors->len > 0)
+    group = bgs_error_new_group (op->owner, "service", g_steal_pointer (&op->names),
+                                 g_steal_pointer (&op->errors), 0);
+  bgs_pending_call_reply_errors (op->pending, group);
+
+  bgs_pending_call_free (op->pending);
+  g_free (op->owner);
+  g_clear_pointer (&op->names, g_ptr_array_unref);
+  g_clear_pointer (&op->errors, g_ptr_array_unref);
+  g_free (op);
 }
 
+/* StopAll: cancels every member, and answers with the failures of the
+ * runs it stopped, once they all ended. */
 static int
 method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
   BgsBus *self = userdata;
+  g_autoptr(GPtrArray) services = NULL;
   const char *message;
+  StopAllOp *op;
   int r;
 
   if (!bgs_bus_authorize (self, call, error))
@@ -109,8 +143,23 @@ method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
   if (r < 0)
     return r;
 
-  bgs_service_stop_async (BGS_SERVICE (self->manager), message, NULL, on_all_stopped,
-                          bgs_pending_call_new (self, call));
+  op = g_new0 (StopAllOp, 1);
+  op->pending = bgs_pending_call_new (self, call);
+  op->owner = bgs_service_to_string (BGS_SERVICE (self->manager));
+  op->names = g_ptr_array_new_with_free_func (g_free);
+  op->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  op->n_running = 1;
+
+  services = bgs_manager_list (self->manager);
+  for (guint i = 0; i < services->len; i++)
+    if (bgs_bus_service_in_run (services->pdata[i]))
+      {
+        op->n_running++;
+        bgs_bus_watch_run_end (self, services->pdata[i], on_member_stopped, op);
+      }
+
+  bgs_service_cancel (BGS_SERVICE (self->manager), message);
+  on_member_stopped (BGS_SERVICE (self->manager), NULL, op);
   return 1;
 }
 

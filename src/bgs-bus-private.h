@@ -5,6 +5,7 @@
 #include "bgs-error.h"
 #include "bgs-version.h"
 #include "bgs-sd-bus-source.h"
+#include "bgs-error-private.h"
 
 G_BEGIN_DECLS
 
@@ -30,6 +31,7 @@ struct _BgsBus
   GArray       *allowed_uids;     /* (element-type guint32) */
   GArray       *allowed_gids;     /* (element-type guint32) */
   GQueue        changed;          /* (element-type BgsExportedService): properties to announce */
+  GQueue        ended;            /* (element-type RunWatch): runs ended, to deliver */
   GSource      *flush_source;     /* (owned) (nullable) */
 };
 
@@ -56,6 +58,19 @@ BgsService         *bgs_exported_service_get_service (BgsExportedService *self);
 BgsBus             *bgs_exported_service_get_bus   (BgsExportedService *self);
 const char         *bgs_exported_service_get_path  (BgsExportedService *self);
 void                bgs_bus_flush_changes          (BgsBus             *self);
+void                bgs_bus_schedule_flush         (BgsBus             *self);
+
+/* bgs-bus-run-watch.c: calls answered when a service's run ends. */
+typedef void (*BgsRunEndFunc) (BgsService   *service,
+                               const GError *failures,
+                               gpointer      user_data);
+
+gboolean bgs_bus_service_in_run      (BgsService     *service);
+void     bgs_bus_watch_run_end       (BgsBus         *bus,
+                                      BgsService     *service,
+                                      BgsRunEndFunc   func,
+                                      gpointer        user_data);
+void     bgs_bus_deliver_run_ends    (BgsBus         *bus);
 
 /* bgs-bus-manager-iface.c and bgs-bus-service-iface.c: the vtables. */
 int      bgs_bus_add_manager_iface   (BgsBus *self,

@@ -53,15 +53,49 @@ get_last_errors (sd_bus *bus, const char *path, const char *interface,
   return bgs_bus_append_error_list (reply, last, FALSE);
 }
 
+/* The nick of @value in @enum_type: the wire's word for it. */
+static const char *
+enum_nick (GType enum_type,
+           int   value)
+{
+  g_autoptr(GEnumClass) values = g_type_class_ref (enum_type);
+
+  return g_enum_get_value (values, value)->value_nick;
+}
+
 static int
 get_state (sd_bus *bus, const char *path, const char *interface,
            const char *property, sd_bus_message *reply, void *userdata,
            sd_bus_error *error)
 {
-  g_autoptr(GEnumClass) states = g_type_class_ref (BGS_TYPE_SERVICE_STATE);
-  GEnumValue *state = g_enum_get_value (states, bgs_service_get_state (service_of (userdata)));
+  return sd_bus_message_append (reply, "s", enum_nick (BGS_TYPE_SERVICE_STATE,
+                                                       bgs_service_get_state (service_of (userdata))));
+}
 
-  return sd_bus_message_append (reply, "s", state->value_nick);
+static int
+get_state_timestamp (sd_bus *bus, const char *path, const char *interface,
+                     const char *property, sd_bus_message *reply, void *userdata,
+                     sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "t",
+                                (guint64) bgs_service_get_state_timestamp (service_of (userdata)));
+}
+
+static int
+get_n_restarts (sd_bus *bus, const char *path, const char *interface,
+                const char *property, sd_bus_message *reply, void *userdata,
+                sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "u", bgs_service_get_n_restarts (service_of (userdata)));
+}
+
+static int
+get_restart (sd_bus *bus, const char *path, const char *interface,
+             const char *property, sd_bus_message *reply, void *userdata,
+             sd_bus_error *error)
+{
+  return sd_bus_message_append (reply, "s", enum_nick (BGS_TYPE_RESTART_MODE,
+                                                       bgs_service_get_restart (service_of (userdata))));
 }
 
 /* ---- methods --------------------------------------------------------- */
@@ -98,24 +132,40 @@ method_cancel (sd_bus_message *call, void *userdata, sd_bus_error *error)
   return sd_bus_reply_method_return (call, "");
 }
 
+/* Answers a call that waited for the run to end with the run's failures. */
 static void
-on_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+reply_with_failures (BgsService   *service,
+                     const GError *failures,
+                     gpointer      user_data)
 {
   g_autoptr(BgsPendingCall) pending = user_data;
-  g_autoptr(GError) error = NULL;
 
-  bgs_service_stop_finish (BGS_SERVICE (source), result, &error);
-  bgs_pending_call_reply_errors (pending, error);
+  bgs_pending_call_reply_errors (pending, failures);
 }
 
-/* Stop and Restart: authorized, then a stop that replies when done. */
+/* Restart, once the run it stopped has ended: start again, then answer. */
+static void
+start_and_reply (BgsService   *service,
+                 const GError *failures,
+                 gpointer      user_data)
+{
+  bgs_service_start (service);
+  reply_with_failures (service, failures, user_data);
+}
+
+/*
+ * Stop and Restart: authorized, then the run, if one is under way, is
+ * cancelled and @on_ended answers once it has ended; without a run,
+ * @on_ended answers at once, with no failures.
+ */
 static int
-stop_and_reply (sd_bus_message      *call,
-                void                *userdata,
-                sd_bus_error        *error,
-                GAsyncReadyCallback  on_done)
+stop_then (sd_bus_message *call,
+           void           *userdata,
+           sd_bus_error   *error,
+           BgsRunEndFunc   on_ended)
 {
   BgsBus *bus = bus_of (userdata);
+  BgsService *service = service_of (userdata);
   const char *message;
   int r;
 
@@ -125,51 +175,58 @@ stop_and_reply (sd_bus_message      *call,
   if (r < 0)
     return r;
 
-  bgs_service_stop_async (service_of (userdata), message, NULL, on_done,
-                          bgs_pending_call_new (bus, call));
+  if (!bgs_bus_service_in_run (service))
+    {
+      on_ended (service, NULL, bgs_pending_call_new (bus, call));
+      return 1;
+    }
+
+  /* Watched first: a cancel can end the run at once (a pending restart). */
+  bgs_bus_watch_run_end (bus, service, on_ended, bgs_pending_call_new (bus, call));
+  bgs_service_cancel (service, message);
   return 1;
 }
 
 static int
 method_stop (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-  return stop_and_reply (call, userdata, error, on_stopped);
-}
-
-static void
-on_waited (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(BgsPendingCall) pending = user_data;
-  g_autoptr(GError) error = NULL;
-
-  bgs_service_wait_finish (BGS_SERVICE (source), result, &error);
-  bgs_pending_call_reply_errors (pending, error);
-}
-
-static int
-method_wait (sd_bus_message *call, void *userdata, sd_bus_error *error)
-{
-  bgs_service_wait_async (service_of (userdata), NULL, on_waited,
-                          bgs_pending_call_new (bus_of (userdata), call));
-  return 1;
-}
-
-static void
-on_stopped_for_restart (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr(BgsPendingCall) pending = user_data;
-  g_autoptr(GError) error = NULL;
-  BgsService *service = BGS_SERVICE (source);
-
-  bgs_service_stop_finish (service, result, &error);
-  bgs_service_start (service);
-  bgs_pending_call_reply_errors (pending, error);
+  return stop_then (call, userdata, error, reply_with_failures);
 }
 
 static int
 method_restart (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-  return stop_and_reply (call, userdata, error, on_stopped_for_restart);
+  return stop_then (call, userdata, error, start_and_reply);
+}
+
+/* Wait: the failures of the run under way once it ends, or at once those
+ * of the last run. Open to everyone, since it changes nothing. */
+static int
+method_wait (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  BgsService *service = service_of (userdata);
+  g_autoptr(GError) last = NULL;
+
+  if (bgs_bus_service_in_run (service))
+    {
+      bgs_bus_watch_run_end (bus_of (userdata), service, reply_with_failures,
+                             bgs_pending_call_new (bus_of (userdata), call));
+      return 1;
+    }
+
+  last = bgs_service_dup_last_error (service);
+  bgs_bus_reply_error_list (call, last);
+  return 1;
+}
+
+static int
+method_reset_failed (sd_bus_message *call, void *userdata, sd_bus_error *error)
+{
+  if (!bgs_bus_authorize (bus_of (userdata), call, error))
+    return -EACCES;
+
+  bgs_service_reset_failed (service_of (userdata));
+  return sd_bus_reply_method_return (call, "");
 }
 
 static const sd_bus_vtable service_vtable[] = {
@@ -179,6 +236,10 @@ static const sd_bus_vtable service_vtable[] = {
   SD_BUS_PROPERTY ("NTasks", "u", get_n_tasks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("LastErrors", "a(ssis)", get_last_errors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("StateTimestamp", "t", get_state_timestamp, 0,
+                   SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("NRestarts", "u", get_n_restarts, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("Restart", "s", get_restart, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_NAMES ("Start", "", "", "", "",
                             method_start, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_NAMES ("Stop", "s", SD_BUS_PARAM (message),
@@ -191,6 +252,8 @@ static const sd_bus_vtable service_vtable[] = {
   SD_BUS_METHOD_WITH_NAMES ("Restart", "s", SD_BUS_PARAM (message),
                             "a(ssis)", SD_BUS_PARAM (errors),
                             method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_NAMES ("ResetFailed", "", "", "", "",
+                            method_reset_failed, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_NAMES ("TaskFailed", "ssis",
                             SD_BUS_PARAM (task) SD_BUS_PARAM (domain)
                             SD_BUS_PARAM (code) SD_BUS_PARAM (message), 0),

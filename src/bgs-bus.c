@@ -452,4 +452,5 @@ bgs_bus_init (BgsBus *self)
   self->allowed_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   self->allowed_gids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_queue_init (&self->changed);
+  g_queue_init (&self->ended);
 }

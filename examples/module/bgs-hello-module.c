@@ -87,7 +87,11 @@ check_keys (GKeyFile    *config,
             GError     **error)
 {
   static const char * const known[] = {
-    "Type", "AutoStart", "Module", "Greeting", "PeriodSec", "FailAfter", NULL
+    /* The daemon's own keys... */
+    "Type", "AutoStart", "Module", "Restart", "RestartSec", "RestartMaxDelaySec",
+    "StartLimitBurst", "StartLimitIntervalSec",
+    /* ... and the module's. */
+    "Greeting", "PeriodSec", "FailAfter", NULL
   };
   g_auto(GStrv) keys = g_key_file_get_keys (config, group, NULL, NULL);
 

@@ -40,21 +40,25 @@ update_status (BgsdDaemon *daemon)
   g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
   g_autofree char *status = NULL;
   guint running = 0;
+  guint failed = 0;
 
   for (guint i = 0; i < services->len; i++)
-    running += bgs_service_is_running (services->pdata[i]);
+    {
+      running += bgs_service_is_running (services->pdata[i]);
+      failed += bgs_service_get_state (services->pdata[i]) == BGS_SERVICE_STATE_FAILED;
+    }
 
   if (daemon->stopping)
     status = g_strdup_printf ("Stopping: %u of %u services still running", running, services->len);
   else
-    status = g_strdup_printf ("%u services, %u running", services->len, running);
+    status = g_strdup_printf ("%u services, %u running, %u failed", services->len, running, failed);
   bgsd_notify_status (status);
 }
 
 static void
-on_member_running_changed (BgsService *service,
-                           GParamSpec *pspec,
-                           BgsdDaemon *daemon)
+on_member_state_changed (BgsService *service,
+                         GParamSpec *pspec,
+                         BgsdDaemon *daemon)
 {
   update_status (daemon);
 }
@@ -77,7 +81,7 @@ on_member_added (BgsManager *manager,
                  BgsService *service,
                  BgsdDaemon *daemon)
 {
-  g_signal_connect (service, "notify::is-running", G_CALLBACK (on_member_running_changed), daemon);
+  g_signal_connect (service, "notify::state", G_CALLBACK (on_member_state_changed), daemon);
   g_signal_connect (service, "task-failed", G_CALLBACK (on_task_failed), daemon);
   update_status (daemon);
 }
@@ -91,39 +95,27 @@ on_member_removed (BgsManager *manager,
   update_status (daemon);
 }
 
-/* Logs each failure of a group, one line per task. */
-static void
-log_failures (const GError *group,
-              const char   *what)
+/* Logs each failure of the last run of @service, one line per task;
+ * returns whether there was one. */
+static gboolean
+log_last_failures (BgsService *service)
 {
-  GPtrArray *members = bgs_error_get_errors (group);
+  g_autoptr(GPtrArray) failures = bgs_service_get_last_failures (service);
 
-  if (members == NULL)
+  for (guint i = 0; i < failures->len; i++)
     {
-      g_warning ("%s failed: %s", what, group->message);
-      return;
+      const BgsFailure *failure = failures->pdata[i];
+      const char *task = bgs_failure_get_task (failure) != NULL ? bgs_failure_get_task (failure) : "";
+
+      g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
+                        "BGS_SERVICE", bgs_failure_get_service (failure),
+                        "BGS_TASK", task,
+                        "MESSAGE", "%s: task %s had failed: %s (%s %d)",
+                        bgs_failure_get_service (failure), task, bgs_failure_get_message (failure),
+                        bgs_failure_get_domain (failure), bgs_failure_get_code (failure));
     }
 
-  for (guint i = 0; i < members->len; i++)
-    {
-      const char *service = bgs_error_get_names (group)[i];
-      const GError *member = members->pdata[i];
-      GPtrArray *tasks = bgs_error_get_errors (member);
-
-      for (guint t = 0; tasks != NULL && t < tasks->len; t++)
-        {
-          const GError *error = tasks->pdata[t];
-
-          g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_WARNING,
-                            "BGS_SERVICE", service,
-                            "BGS_TASK", bgs_error_get_names (member)[t],
-                            "MESSAGE", "%s: task %s had failed: %s (%s %d)", service,
-                            bgs_error_get_names (member)[t], error->message,
-                            g_quark_to_string (error->domain), error->code);
-        }
-      if (tasks == NULL)
-        g_warning ("%s: %s", service, member->message);
-    }
+  return failures->len > 0;
 }
 
 /* ---- services -------------------------------------------------------- */
@@ -243,19 +235,24 @@ claim_bus_name (BgsdDaemon  *daemon,
 
 /* ---- stopping -------------------------------------------------------- */
 
+/*
+ * Every service stopped. The daemon leaves failed work behind when the last
+ * run of a service had failures: the run the stop ended, or an earlier one
+ * that left the service failed and nobody reset. Those are logged, and
+ * make the exit status 1.
+ */
 static void
 on_all_stopped (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
   BgsdDaemon *daemon = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
 
-  if (!bgs_service_stop_finish (BGS_SERVICE (source), result, &error))
-    {
-      log_failures (error, "Stopping");
+  bgs_service_stop_finish (BGS_SERVICE (source), result, NULL);
+  for (guint i = 0; i < services->len; i++)
+    if (log_last_failures (services->pdata[i]))
       daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
-    }
 
   g_message ("Every service stopped; exiting with status %d", daemon->exit_status);
   g_main_loop_quit (daemon->loop);

@@ -7,10 +7,10 @@
 #include "bgsd-services.h"
 #include "bgsd-timer-service.h"
 
-BgsService *
-bgsd_service_create (const BgsdConfig        *config,
-                     const BgsdServiceConfig *service,
-                     GError                 **error)
+static BgsService *
+create_by_type (const BgsdConfig        *config,
+                const BgsdServiceConfig *service,
+                GError                 **error)
 {
   switch (service->type)
     {
@@ -25,6 +25,25 @@ bgsd_service_create (const BgsdConfig        *config,
     }
 
   g_assert_not_reached ();
+}
+
+/* The service of a [Service] group, with the group's restart policy. */
+BgsService *
+bgsd_service_create (const BgsdConfig        *config,
+                     const BgsdServiceConfig *service,
+                     GError                 **error)
+{
+  BgsService *created = create_by_type (config, service, error);
+
+  if (created == NULL)
+    return NULL;
+
+  bgs_service_set_restart (created, service->restart);
+  bgs_service_set_restart_delay_ms (created, service->restart_delay_ms);
+  bgs_service_set_restart_max_delay_ms (created, service->restart_max_delay_ms);
+  bgs_service_set_start_limit_burst (created, service->start_limit_burst);
+  bgs_service_set_start_limit_interval_ms (created, service->start_limit_interval_ms);
+  return created;
 }
 
 /*

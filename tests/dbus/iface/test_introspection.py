@@ -44,13 +44,16 @@ class ComparisonTest(ifacetest.IfaceTestCase):
 
     def test_the_shipped_file_describes_the_contract(self):
         self.assertEqual(sorted(self.shipped["methods"]),
-                         ["Cancel", "Restart", "Start", "Stop", "Wait"])
+                         ["Cancel", "ResetFailed", "Restart", "Start", "Stop", "Wait"])
         self.assertEqual(self.shipped["properties"], {
             "Name": ("s", "read", "const"),
             "IsRunning": ("b", "read", "true"),
             "NTasks": ("u", "read", "true"),
             "LastErrors": ("a(ssis)", "read", "true"),
             "State": ("s", "read", "true"),
+            "StateTimestamp": ("t", "read", "true"),
+            "NRestarts": ("u", "read", "true"),
+            "Restart": ("s", "read", "true"),
         })
         self.assertEqual(self.shipped["signals"], {
             "TaskFailed": [("task", "s"), ("domain", "s"), ("code", "i"), ("message", "s")]})
