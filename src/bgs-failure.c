@@ -206,8 +206,9 @@ collect_failures (GPtrArray    *failures,
  * tasks name the member as their service); any other error gives one
  * failure of @service without a task.
  *
- * Returns: (transfer full) (element-type BgsFailure): the failures, in the
- *   order they happened.
+ * Returns: (transfer container) (element-type BgsFailure): the failures, in the
+ *   order they happened. g_ptr_array_unref() frees the array and releases
+ *   the failures with it.
  */
 GPtrArray *
 bgs_error_list_failures (const GError *error,

@@ -787,8 +787,9 @@ bgs_service_dup_last_error (BgsService *self)
  * included: the failures #BgsService:last-error groups, as values that
  * language bindings can read (a #GError's group cannot cross into them).
  *
- * Returns: (transfer full) (element-type BgsFailure): the failures, oldest
- *   first; empty after a run without failures.
+ * Returns: (transfer container) (element-type BgsFailure): the failures, oldest
+ *   first; empty after a run without failures. g_ptr_array_unref() frees
+ *   the array and releases the failures with it.
  */
 GPtrArray *
 bgs_service_get_last_failures (BgsService *self)

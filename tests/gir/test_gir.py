@@ -3,7 +3,8 @@
 Loads the Bgs-1 typelib of this build and uses the API the way a binding
 would: constructors, properties, a Python subclass overriding the start
 vfunc, tasks spawned with Python callbacks, async stop, errors as
-GLib.Error in the BgsError domain.
+GLib.Error in the BgsError domain, and supervision: restart policies,
+the failed state, and every failure of a run as Bgs.Failure values.
 """
 
 import unittest
@@ -28,6 +29,24 @@ class Ticker(Bgs.Service):
     def tick(self, service, user_data):
         self.ticks += 1
         return self.ticks < 3
+
+
+PY_ERROR = GLib.quark_from_string("py-test-error")
+
+
+class TwoFailures(Bgs.Service):
+    """A Python service whose start fails two tasks, with its own domain
+    and codes: what PyGObject's GLib.Error cannot carry as a group."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.starts = 0
+
+    def do_start(self):
+        self.starts += 1
+        for name, code in (("alpha", 11), ("beta", 12)):
+            task = self.task_new(name)
+            task.return_error(GLib.Error.new_literal(PY_ERROR, f"{name} broke", code))
 
 
 def iterate_until(condition, seconds=10):
@@ -75,6 +94,59 @@ class IntrospectionTest(unittest.TestCase):
         ticker.stop_async("done", None, lambda obj, result: results.append(obj.stop_finish(result)))
         iterate_until(lambda: results)
         self.assertEqual(results, [True])
+
+    def test_every_failure_of_a_run_reaches_python(self):
+        service = TwoFailures(name="two")
+        ended = []
+        service.connect("run-ended", lambda obj, failures: ended.append(failures))
+        service.start()
+        iterate_until(lambda: service.props.state == Bgs.ServiceState.FAILED)
+        self.assertFalse(service.is_running())
+        self.assertEqual(len(ended), 1)
+
+        failures = service.get_last_failures()
+        self.assertEqual([(f.get_service(), f.get_task(), f.get_domain(), f.get_code(),
+                           f.get_message()) for f in failures],
+                         [("two", "alpha", "py-test-error", 11, "alpha broke"),
+                          ("two", "beta", "py-test-error", 12, "beta broke")])
+        # The same failures as the GError, with domain and code kept.
+        copy = failures[1].to_error()
+        self.assertEqual((copy.domain, copy.code, copy.message),
+                         ("py-test-error", 12, "beta broke"))
+
+        # The group reaches Python as a GLib.Error: domain, code, message,
+        # which names both tasks; reading failures consumed nothing.
+        with self.assertRaises(GLib.Error) as caught:
+            service.stop("done", None)
+        self.assertEqual((caught.exception.domain, caught.exception.code),
+                         ("BgsError", Bgs.Error.TASKS_FAILED))
+        self.assertIn("alpha: alpha broke", caught.exception.message)
+        self.assertIn("beta: beta broke", caught.exception.message)
+        self.assertEqual(len(service.get_last_failures()), 2)
+
+        service.reset_failed()
+        self.assertEqual(service.props.state, Bgs.ServiceState.STOPPED)
+        self.assertEqual(service.get_last_failures(), [])
+
+    def test_restart_policy_from_python(self):
+        service = TwoFailures(name="restarting", restart=Bgs.RestartMode.ON_FAILURE,
+                              restart_delay_ms=1, start_limit_burst=2)
+        self.assertEqual(service.get_restart(), Bgs.RestartMode.ON_FAILURE)
+        service.start()
+        iterate_until(lambda: service.props.state == Bgs.ServiceState.FAILED)
+        self.assertEqual(service.starts, 3)
+        self.assertEqual(service.props.n_restarts, 2)
+        failures = service.get_last_failures()
+        self.assertEqual([f.get_task() for f in failures], ["alpha", "beta"] * 3)
+        self.assertGreater(service.get_state_timestamp(), 0)
+
+    def test_manager_failures_name_the_member(self):
+        manager = Bgs.Manager.new("root")
+        manager.add(TwoFailures(name="member"))
+        manager.start()
+        iterate_until(lambda: not manager.is_running())
+        self.assertEqual([(f.get_service(), f.get_task()) for f in manager.get_last_failures()],
+                         [("member", "alpha"), ("member", "beta")])
 
     def test_version(self):
         self.assertRegex(Bgs.get_version(), r"^\d+\.\d+\.\d+$")
