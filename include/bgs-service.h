@@ -74,18 +74,24 @@ G_DECLARE_DERIVABLE_TYPE (BgsService, bgs_service, BGS, SERVICE, GObject)
  * @parent_class: the parent class.
  * @start: starts the tasks the service needs. Required. Called by
  *   bgs_service_start() only while the service is not running.
- * @is_running: whether the service runs. The default is true while at least
- *   one tracked task has not completed.
+ * @is_running: whether the service runs. The default is true while a run
+ *   is under way: a tracked task has not completed, or a restart is
+ *   pending.
  * @cancel: cancels the work. The default cancels every task tracked at the
  *   time of the call.
- * @wait_async: waits until the work is done. The default completes when no
- *   tracked task remains, tasks created meanwhile included.
- * @wait_finish: finishes @wait_async; fails with %BGS_ERROR_TASKS_FAILED
- *   when work failed.
+ * @wait_async: waits until the work is done. Do not chain up: the default
+ *   is the base class's own wait, which bgs_service_wait_async() uses.
+ * @wait_finish: finishes @wait_async; fails when work failed.
  *
  * The class of #BgsService. A subclass wrapping a library that runs its own
  * work overrides @is_running, @cancel, @wait_async and @wait_finish instead of
- * tracking tasks, and notifies #BgsService:is-running itself.
+ * tracking tasks, and notifies #BgsService:is-running itself. The base class
+ * then follows is-running to tell runs apart, and calls the subclass's
+ * @wait_async each time its work ends (or when someone waits while nothing
+ * runs) to learn the failures of the work: they become the run's, named
+ * after the parts of a %BGS_ERROR_TASKS_FAILED group or after the service.
+ * Such a service does not restart by itself; a #BgsManager holding it can
+ * restart it with the others.
  */
 struct _BgsServiceClass
 {
