@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "ctl-commands.h"
 #include "ctl-output.h"
 #include "ctl-sd-bus.h"
@@ -378,19 +380,53 @@ ctl_command_status (CtlBus              *bus,
   return status;
 }
 
-/* start: Start on each service; prints nothing when all went well. */
+/* is-failed: the state of each service; 0 when every one failed, else 1. */
 CtlExit
-ctl_command_start (CtlBus              *bus,
-                   const char * const  *names,
-                   const char          *message,
-                   GError             **error)
+ctl_command_is_failed (CtlBus              *bus,
+                       const char * const  *names,
+                       const char          *message,
+                       GError             **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) services = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  services = get_named_services (bus, names, "get the state of", &status, error);
+  if (services == NULL)
+    return CTL_EXIT_FAILURE;
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      const char *state = ctl_service_info_get_state (services->pdata[i]);
+
+      ctl_output_format_state (out, state);
+      if (strcmp (state, CTL_WIRE_STATE_FAILED) != 0)
+        status = ctl_exit_worse (status, CTL_EXIT_NOT_FAILED);
+    }
+
+  ctl_output_print (out);
+
+  return status;
+}
+
+/*
+ * start and reset-failed: @member, a method without arguments nor reply
+ * values, on each service; prints nothing when all went well. @action
+ * says what it does, for messages.
+ */
+static CtlExit
+run_plain_method (CtlBus              *bus,
+                  const char * const  *names,
+                  const char          *member,
+                  const char          *action,
+                  GError             **error)
 {
   CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) targets = NULL;
 
   targets = resolve_targets (bus, names, &status, error);
   if (targets == NULL ||
-      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, "Start",
+      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, member,
                         NULL, CTL_CALL_TIMEOUT_DEFAULT, error))
     return CTL_EXIT_FAILURE;
 
@@ -399,11 +435,31 @@ ctl_command_start (CtlBus              *bus,
       Target *target = targets->pdata[i];
 
       if (target->call->reply == NULL &&
-          !handle_failure (bus, target, "start", &status, error))
+          !handle_failure (bus, target, action, &status, error))
         return CTL_EXIT_FAILURE;
     }
 
   return status;
+}
+
+/* start: Start on each service. */
+CtlExit
+ctl_command_start (CtlBus              *bus,
+                   const char * const  *names,
+                   const char          *message,
+                   GError             **error)
+{
+  return run_plain_method (bus, names, "Start", "start", error);
+}
+
+/* reset-failed: ResetFailed on each service. */
+CtlExit
+ctl_command_reset_failed (CtlBus              *bus,
+                          const char * const  *names,
+                          const char          *message,
+                          GError             **error)
+{
+  return run_plain_method (bus, names, "ResetFailed", "reset the failed state of", error);
 }
 
 /*
