@@ -357,11 +357,14 @@ ctl_command_status (CtlBus              *bus,
   g_autoptr (GPtrArray) services = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GTimeZone) zone = g_time_zone_new_local ();
-  gint64 now_usec = g_get_real_time ();
+  gint64 now_usec;
 
   services = get_named_services (bus, names, "get the status of", &status, error);
   if (services == NULL)
     return CTL_EXIT_FAILURE;
+
+  /* Now, after the replies: no state can have been entered later. */
+  now_usec = g_get_real_time ();
 
   for (guint i = 0; i < services->len; i++)
     {
