@@ -60,10 +60,13 @@ static const Command commands[] = {
   {
     "list", "", FALSE, FALSE,
     "List the services of bgserviced, running or not, with their state\n"
-    "(running, stopping or stopped) and their number of tasks.\n"
+    "(running, stopping, restarting, stopped or failed), their number of\n"
+    "tasks and how many times they were restarted automatically since they\n"
+    "were last started by hand.\n"
     "\n"
     "On a terminal: a header, aligned columns and a count. In a pipe: one\n"
-    "line a service, NAME, STATE and TASKS separated by tabs, no header.",
+    "line a service, NAME, STATE, TASKS and RESTARTS separated by tabs, no\n"
+    "header.",
     "  0  the list was printed\n"
     "  2  bgserviced could not be reached",
     NULL,
@@ -71,8 +74,10 @@ static const Command commands[] = {
   },
   {
     "status", "NAME…", TRUE, FALSE,
-    "Show the state, the number of tasks and the last errors (those of the\n"
-    "last stop or wait) of each named service, one block a service.",
+    "Show each named service, one block a service: its state and since\n"
+    "when, its automatic restarts and restart policy, its number of tasks,\n"
+    "and the errors of its last run (restarts included), one a line.\n"
+    "A restarting service runs; a failed or stopped one does not.",
     "  0  every named service is running\n"
     "  2  bgserviced could not be reached\n"
     "  3  a named service is not running\n"
@@ -92,11 +97,13 @@ static const Command commands[] = {
   },
   {
     "stop", "[--message=MSG] NAME…", TRUE, TRUE,
-    "Stop the named services: cancel their tasks (with MSG as the reason)\n"
-    "and wait until every task has ended, all services at once. Each error\n"
-    "of a task that failed is printed on its own line:\n"
+    "Stop the named services: cancel their tasks and any pending restart\n"
+    "(with MSG as the reason) and wait until every task has ended, all\n"
+    "services at once. Each failure of the run a stop ended is printed on\n"
+    "its own line:\n"
     "  NAME: TASK: MESSAGE (DOMAIN CODE)\n"
-    "Stopping a service that does not run does nothing. This can take as\n"
+    "Stopping a service that does not run does nothing and prints nothing\n"
+    "(status and wait show the errors of its last run). This can take as\n"
     "long as the tasks take to end; Ctrl-C stops waiting, not stopping.",
     "  0  stopped, no task failed\n"
     "  1  a task failed (its errors are printed)\n"
@@ -118,15 +125,42 @@ static const Command commands[] = {
   },
   {
     "wait", "NAME…", TRUE, FALSE,
-    "Wait until the named services have no task left, then print the error\n"
-    "of each task that failed as stop does. Waiting changes nothing and is\n"
-    "open to every user.",
-    "  0  no task left, none failed\n"
+    "Wait until the current run of each named service has ended (its\n"
+    "automatic restarts included), then print every failure of that run as\n"
+    "stop does. A service that does not run answers at once with the\n"
+    "failures of its last run: waiting for a failed service exits 1.\n"
+    "Waiting changes nothing and is open to every user.",
+    "  0  the runs ended, none with a failure\n"
     "  1  a task failed (its errors are printed)\n"
     "  2  bgserviced could not be reached\n"
     "  4  no such service",
     NULL,
     ctl_command_wait,
+  },
+  {
+    "is-failed", "NAME…", TRUE, FALSE,
+    "Print the state of each named service, one a line, in the order\n"
+    "given; tell by the exit status whether every one of them failed (its\n"
+    "last run ended with failures and no restart follows). A NAME that\n"
+    "names no service gets no line: it is reported on standard error, and\n"
+    "the exit status is 4.",
+    "  0  every named service failed\n"
+    "  1  a named service has not failed\n"
+    "  2  bgserviced could not be reached\n"
+    "  4  no such service",
+    NULL,
+    ctl_command_is_failed,
+  },
+  {
+    "reset-failed", "NAME…", TRUE, FALSE,
+    "Make the named failed services stopped, with no last errors and no\n"
+    "restarts counted. A service that has not failed is left as it is.\n"
+    "Prints nothing on success.",
+    "  0  reset, or nothing to reset\n"
+    "  2  not allowed, or bgserviced could not be reached\n"
+    "  4  no such service",
+    NULL,
+    ctl_command_reset_failed,
   },
 };
 
@@ -134,13 +168,15 @@ static const char commands_summary[] =
   "Control the background services that bgserviced hosts, over D-Bus.\n"
   "\n"
   "Commands:\n"
-  "  list                       List the services, running or not, and their tasks\n"
-  "  status NAME…               Show the state, tasks and last errors of services\n"
+  "  list                       List the services, their state, tasks and restarts\n"
+  "  status NAME…               Show the state, restarts, tasks and last errors\n"
   "  start NAME…                Start services\n"
   "  stop [--message=MSG] NAME…\n"
   "                             Stop services and print the errors of their tasks\n"
   "  restart NAME…              Stop, then start services\n"
-  "  wait NAME…                 Wait until services have no task left\n"
+  "  wait NAME…                 Wait until the runs of services end; print their errors\n"
+  "  is-failed NAME…            Print the states; exit 0 if every service failed\n"
+  "  reset-failed NAME…         Make failed services stopped\n"
   "  help [COMMAND]             Show this help, or the help of COMMAND\n"
   "\n"
   "“bgservicectl COMMAND --help” tells more about COMMAND.";
@@ -148,20 +184,23 @@ static const char commands_summary[] =
 static const char main_description[] =
   "The daemon is found on the system bus when bgservicectl runs as root,\n"
   "else on the session bus, under the bus name org.bgservice1. Changing\n"
-  "services (start, stop, restart) takes root or a user or group that the\n"
-  "daemon's configuration names in ControlUsers= or ControlGroups=; reading\n"
-  "(list, status, wait) is open to everyone.\n"
+  "services (start, stop, restart, reset-failed) takes root or a user or\n"
+  "group that the daemon's configuration names in ControlUsers= or\n"
+  "ControlGroups=; reading (list, status, wait, is-failed) is open to\n"
+  "everyone.\n"
   "\n"
   "Output:\n"
   "  On a terminal, list prints a header and aligned columns; in a pipe it\n"
-  "  prints NAME, STATE and TASKS separated by tabs, one service a line.\n"
+  "  prints NAME, STATE, TASKS and RESTARTS separated by tabs, one service\n"
+  "  a line.\n"
   "  Errors of tasks go to standard output, one a line:\n"
   "    NAME: TASK: MESSAGE (DOMAIN CODE)\n"
   "  Errors of bgservicectl itself go to standard error.\n"
   "\n"
   "Exit status:\n"
   "  0  success\n"
-  "  1  a task failed; its errors are printed, one a line\n"
+  "  1  a task failed; its errors are printed, one a line (is-failed: a\n"
+  "     named service has not failed)\n"
   "  2  usage error, bgserviced could not be reached, or it refused\n"
   "  3  status: a named service is not running\n"
   "  4  no such service\n"
@@ -173,6 +212,7 @@ static const char main_description[] =
   "  bgservicectl status clock\n"
   "  sudo bgservicectl stop --message='maintenance' web worker\n"
   "  bgservicectl --session restart clock\n"
+  "  bgservicectl is-failed web && sudo bgservicectl reset-failed web\n"
   "  bgservicectl list | cut -f1\n"
   "  bgservicectl list | awk -F'\\t' '$2 == \"running\" { print $1 }'";
 
@@ -246,6 +286,19 @@ new_command_context (const Command      *command,
   return context;
 }
 
+/* The names of the commands, "list, status, …", for messages. */
+static char *
+command_names (void)
+{
+  g_autoptr (GString) names = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", commands[i].name);
+
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+/* The command called @name, or NULL. */
 static const Command *
 find_command (const char *name)
 {
@@ -458,15 +511,23 @@ run (int    argc,
       return CTL_EXIT_SUCCESS;
     }
   if (argc < 2)
-    return usage_error (NULL, "no COMMAND given (list, status, start, stop, restart, wait)");
+    {
+      g_autofree char *known = command_names ();
+
+      return usage_error (NULL, "no COMMAND given (%s)", known);
+    }
 
   if (strcmp (argv[1], "help") == 0)
     return run_help (context, argc, argv);
 
   command = find_command (argv[1]);
   if (command == NULL)
-    return usage_error (NULL, "unknown command “%s” (the commands: list, status, start, "
-                        "stop, restart, wait, help)", argv[1]);
+    {
+      g_autofree char *known = command_names ();
+
+      return usage_error (NULL, "unknown command “%s” (the commands: %s, help)",
+                          argv[1], known);
+    }
 
   /* argv[1], the command, stands for the program name of the second parse. */
   return dispatch (command, &before, argc - 1, argv + 1);

@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "ctl-commands.h"
 #include "ctl-output.h"
 #include "ctl-sd-bus.h"
@@ -192,72 +194,156 @@ call_on_targets (CtlBus      *bus,
   return call_targets (bus, targets, error);
 }
 
-/* list: ListServices, then the State of each service. */
+/* A Properties.GetAll call for the org.bgservice1.Service properties of
+ * the object at @path, the service @name. */
+static CtlCall *
+new_get_all_call (CtlBus      *bus,
+                  const char  *path,
+                  const char  *name,
+                  GError     **error)
+{
+  g_autoptr (CtlCall) call = NULL;
+  int r;
+
+  call = ctl_call_new (bus, path, CTL_WIRE_PROPERTIES, "GetAll", CTL_CALL_TIMEOUT_DEFAULT, error);
+  if (call == NULL)
+    return NULL;
+  r = sd_bus_message_append (call->request, "s", CTL_WIRE_SERVICE_INTERFACE);
+  if (r < 0)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "cannot ask for the properties of “%s”: %s", name, g_strerror (-r));
+      return NULL;
+    }
+
+  return g_steal_pointer (&call);
+}
+
+/* ListServices: the name, path, and running or not, of every service. */
+static GPtrArray *
+list_services (CtlBus  *bus,
+               GError **error)
+{
+  g_autoptr (CtlCall) list_call = NULL;
+  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+  GPtrArray *services = NULL;
+
+  list_call = ctl_call_new (bus, CTL_WIRE_MANAGER_PATH, CTL_WIRE_MANAGER_INTERFACE,
+                            "ListServices", CTL_CALL_TIMEOUT_DEFAULT, error);
+  if (list_call == NULL)
+    return NULL;
+  g_ptr_array_add (batch, list_call);
+  if (!ctl_bus_call_all (bus, batch, error))
+    return NULL;
+  if (list_call->reply == NULL)
+    {
+      ctl_bus_explain_failure (bus, list_call, "list the services", NULL, error);
+      return NULL;
+    }
+  if (!ctl_wire_read_services (list_call->reply, &services, error))
+    return NULL;
+
+  return services;
+}
+
+/*
+ * Completes each service of @services with all its properties (state,
+ * restarts, …), one GetAll a service, all in one batch. A service that
+ * cannot tell (gone since ListServices) keeps what ListServices said.
+ */
+static gboolean
+read_all_properties (CtlBus     *bus,
+                     GPtrArray  *services,
+                     GError    **error)
+{
+  g_autoptr (GPtrArray) calls = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_call_free);
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      CtlServiceInfo *info = services->pdata[i];
+      CtlCall *call = new_get_all_call (bus, info->path, info->name, error);
+
+      if (call == NULL)
+        return FALSE;
+      g_ptr_array_add (calls, call);
+    }
+  if (!ctl_bus_call_all (bus, calls, error))
+    return FALSE;
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      CtlCall *call = calls->pdata[i];
+
+      if (call->reply != NULL &&
+          !ctl_wire_read_service_properties (call->reply, services->pdata[i], error))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* list: ListServices, then all the properties of each service. */
 CtlExit
 ctl_command_list (CtlBus              *bus,
                   const char * const  *names,
                   const char          *message,
                   GError             **error)
 {
-  g_autoptr (CtlCall) list_call = NULL;
-  g_autoptr (GPtrArray) calls = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_call_free);
-  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
   g_autoptr (GPtrArray) services = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   gboolean table = ctl_output_is_terminal ();
 
-  list_call = ctl_call_new (bus, CTL_WIRE_MANAGER_PATH, CTL_WIRE_MANAGER_INTERFACE,
-                            "ListServices", CTL_CALL_TIMEOUT_DEFAULT, error);
-  if (list_call == NULL)
+  services = list_services (bus, error);
+  if (services == NULL || !read_all_properties (bus, services, error))
     return CTL_EXIT_FAILURE;
-  g_ptr_array_add (batch, list_call);
-  if (!ctl_bus_call_all (bus, batch, error))
-    return CTL_EXIT_FAILURE;
-  if (list_call->reply == NULL)
-    {
-      ctl_bus_explain_failure (bus, list_call, "list the services", NULL, error);
-      return CTL_EXIT_FAILURE;
-    }
-  if (!ctl_wire_read_services (list_call->reply, &services, error))
-    return CTL_EXIT_FAILURE;
-
-  /* ListServices tells running or not; the State property also tells
-   * "stopping". A service that cannot tell (gone since) keeps the state
-   * that ListServices implies. */
-  for (guint i = 0; i < services->len; i++)
-    {
-      CtlServiceInfo *info = services->pdata[i];
-      CtlCall *call = ctl_call_new (bus, info->path, CTL_WIRE_PROPERTIES, "Get",
-                                    CTL_CALL_TIMEOUT_DEFAULT, error);
-      int r;
-
-      if (call == NULL)
-        return CTL_EXIT_FAILURE;
-      g_ptr_array_add (calls, call);
-      r = sd_bus_message_append (call->request, "ss", CTL_WIRE_SERVICE_INTERFACE, "State");
-      if (r < 0)
-        {
-          g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
-                       "cannot ask for the state of “%s”: %s", info->name, g_strerror (-r));
-          return CTL_EXIT_FAILURE;
-        }
-    }
-  if (!ctl_bus_call_all (bus, calls, error))
-    return CTL_EXIT_FAILURE;
-  for (guint i = 0; i < services->len; i++)
-    {
-      CtlServiceInfo *info = services->pdata[i];
-      CtlCall *call = calls->pdata[i];
-
-      if (call->reply != NULL)
-        ctl_wire_read_string_property (call->reply, &info->state, NULL);
-    }
 
   ctl_output_format_services (out, services, table,
                               table ? ctl_output_terminal_columns () : 0);
   ctl_output_print (out);
 
   return CTL_EXIT_SUCCESS;
+}
+
+/*
+ * The properties of each named service, as CtlServiceInfo, in the order
+ * of @names; names that name no service, and services that cannot tell,
+ * are reported (@action says what was tried) and left out.
+ */
+static GPtrArray *
+get_named_services (CtlBus              *bus,
+                    const char * const  *names,
+                    const char          *action,
+                    CtlExit             *status,
+                    GError             **error)
+{
+  g_autoptr (GPtrArray) targets = NULL;
+  g_autoptr (GPtrArray) services = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
+
+  targets = resolve_targets (bus, names, status, error);
+  if (targets == NULL ||
+      !call_on_targets (bus, targets, CTL_WIRE_PROPERTIES, "GetAll",
+                        CTL_WIRE_SERVICE_INTERFACE, CTL_CALL_TIMEOUT_DEFAULT, error))
+    return NULL;
+
+  for (guint i = 0; i < targets->len; i++)
+    {
+      Target *target = targets->pdata[i];
+      g_autoptr (CtlServiceInfo) info = ctl_service_info_new ();
+
+      if (target->call->reply == NULL)
+        {
+          if (!handle_failure (bus, target, action, status, error))
+            return NULL;
+          continue;
+        }
+      if (!ctl_wire_read_service_properties (target->call->reply, info, error))
+        return NULL;
+      if (info->name == NULL)
+        info->name = g_strdup (target->name);
+      g_ptr_array_add (services, g_steal_pointer (&info));
+    }
+
+  return g_steal_pointer (&services);
 }
 
 /* status: every property of each service; 3 when one does not run. */
@@ -268,34 +354,26 @@ ctl_command_status (CtlBus              *bus,
                     GError             **error)
 {
   CtlExit status = CTL_EXIT_SUCCESS;
-  g_autoptr (GPtrArray) targets = NULL;
+  g_autoptr (GPtrArray) services = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GTimeZone) zone = g_time_zone_new_local ();
+  gint64 now_usec;
 
-  targets = resolve_targets (bus, names, &status, error);
-  if (targets == NULL ||
-      !call_on_targets (bus, targets, CTL_WIRE_PROPERTIES, "GetAll",
-                        CTL_WIRE_SERVICE_INTERFACE, CTL_CALL_TIMEOUT_DEFAULT, error))
+  services = get_named_services (bus, names, "get the status of", &status, error);
+  if (services == NULL)
     return CTL_EXIT_FAILURE;
 
-  for (guint i = 0; i < targets->len; i++)
-    {
-      Target *target = targets->pdata[i];
-      g_autoptr (CtlServiceInfo) info = ctl_service_info_new ();
+  /* Now, after the replies: no state can have been entered later. */
+  now_usec = g_get_real_time ();
 
-      if (target->call->reply == NULL)
-        {
-          if (!handle_failure (bus, target, "get the status of", &status, error))
-            return CTL_EXIT_FAILURE;
-          continue;
-        }
-      if (!ctl_wire_read_service_properties (target->call->reply, info, error))
-        return CTL_EXIT_FAILURE;
-      if (info->name == NULL)
-        info->name = g_strdup (target->name);
+  for (guint i = 0; i < services->len; i++)
+    {
+      const CtlServiceInfo *info = services->pdata[i];
 
       if (out->len > 0)
         g_string_append_c (out, '\n');
-      ctl_output_format_status (out, info);
+      ctl_output_format_status (out, info, now_usec, zone);
+      /* IsRunning: a restarting service runs; a failed one does not. */
       if (!info->is_running)
         status = ctl_exit_worse (status, CTL_EXIT_NOT_RUNNING);
     }
@@ -305,19 +383,53 @@ ctl_command_status (CtlBus              *bus,
   return status;
 }
 
-/* start: Start on each service; prints nothing when all went well. */
+/* is-failed: the state of each service; 0 when every one failed, else 1. */
 CtlExit
-ctl_command_start (CtlBus              *bus,
-                   const char * const  *names,
-                   const char          *message,
-                   GError             **error)
+ctl_command_is_failed (CtlBus              *bus,
+                       const char * const  *names,
+                       const char          *message,
+                       GError             **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) services = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  services = get_named_services (bus, names, "get the state of", &status, error);
+  if (services == NULL)
+    return CTL_EXIT_FAILURE;
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      const char *state = ctl_service_info_get_state (services->pdata[i]);
+
+      ctl_output_format_state (out, state);
+      if (strcmp (state, CTL_WIRE_STATE_FAILED) != 0)
+        status = ctl_exit_worse (status, CTL_EXIT_NOT_FAILED);
+    }
+
+  ctl_output_print (out);
+
+  return status;
+}
+
+/*
+ * start and reset-failed: @member, a method without arguments nor reply
+ * values, on each service; prints nothing when all went well. @action
+ * says what it does, for messages.
+ */
+static CtlExit
+run_plain_method (CtlBus              *bus,
+                  const char * const  *names,
+                  const char          *member,
+                  const char          *action,
+                  GError             **error)
 {
   CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) targets = NULL;
 
   targets = resolve_targets (bus, names, &status, error);
   if (targets == NULL ||
-      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, "Start",
+      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, member,
                         NULL, CTL_CALL_TIMEOUT_DEFAULT, error))
     return CTL_EXIT_FAILURE;
 
@@ -326,16 +438,37 @@ ctl_command_start (CtlBus              *bus,
       Target *target = targets->pdata[i];
 
       if (target->call->reply == NULL &&
-          !handle_failure (bus, target, "start", &status, error))
+          !handle_failure (bus, target, action, &status, error))
         return CTL_EXIT_FAILURE;
     }
 
   return status;
 }
 
+/* start: Start on each service. */
+CtlExit
+ctl_command_start (CtlBus              *bus,
+                   const char * const  *names,
+                   const char          *message,
+                   GError             **error)
+{
+  return run_plain_method (bus, names, "Start", "start", error);
+}
+
+/* reset-failed: ResetFailed on each service. */
+CtlExit
+ctl_command_reset_failed (CtlBus              *bus,
+                          const char * const  *names,
+                          const char          *message,
+                          GError             **error)
+{
+  return run_plain_method (bus, names, "ResetFailed", "reset the failed state of", error);
+}
+
 /*
- * stop, restart and wait: a method that replies with the errors of the
- * tasks once they have ended, which may take long: no timeout.
+ * stop, restart and wait: a method that replies with the failures of a
+ * run once it has ended, which may take long: no timeout. Exit 1 when a
+ * reply lists any failure.
  */
 static CtlExit
 run_task_errors_method (CtlBus              *bus,
@@ -361,9 +494,9 @@ run_task_errors_method (CtlBus              *bus,
       Target *target = targets->pdata[i];
       g_autoptr (GPtrArray) task_errors = NULL;
 
-      /* The daemon hands the errors of a service out once: those of the
-       * calls it answered are printed even when it went away before
-       * answering the others (whose failure is told once, at the end). */
+      /* The failures of the calls the daemon answered are printed even
+       * when it went away before answering the others (whose failure is
+       * told once, at the end). */
       if (target->call->reply == NULL)
         {
           if (unreachable == NULL)
@@ -389,6 +522,7 @@ run_task_errors_method (CtlBus              *bus,
   return status;
 }
 
+/* stop: Stop on each service; prints the failures of the runs it ended. */
 CtlExit
 ctl_command_stop (CtlBus              *bus,
                   const char * const  *names,
@@ -400,6 +534,7 @@ ctl_command_stop (CtlBus              *bus,
                                  "stop", error);
 }
 
+/* restart: Restart on each service; prints the failures of the runs it ended. */
 CtlExit
 ctl_command_restart (CtlBus              *bus,
                      const char * const  *names,
@@ -411,6 +546,8 @@ ctl_command_restart (CtlBus              *bus,
                                  "restart", error);
 }
 
+/* wait: Wait on each service; prints the failures of the runs it waited for
+ * (or of the last runs, for services that do not run). */
 CtlExit
 ctl_command_wait (CtlBus              *bus,
                   const char * const  *names,

@@ -1,5 +1,6 @@
 /* ctl-commands.h: the commands of bgservicectl (list, status, start,
- * stop, restart, wait), each a function of the same shape.
+ * stop, restart, wait, is-failed, reset-failed), each a function of the
+ * same shape.
  */
 #pragma once
 
@@ -31,11 +32,13 @@ typedef CtlExit (*CtlCommandFunc) (CtlBus             *bus,
                                    const char         *message,
                                    GError            **error);
 
-CtlExit ctl_command_list    (CtlBus *bus, const char * const *names, const char *message, GError **error);
-CtlExit ctl_command_status  (CtlBus *bus, const char * const *names, const char *message, GError **error);
-CtlExit ctl_command_start   (CtlBus *bus, const char * const *names, const char *message, GError **error);
-CtlExit ctl_command_stop    (CtlBus *bus, const char * const *names, const char *message, GError **error);
-CtlExit ctl_command_restart (CtlBus *bus, const char * const *names, const char *message, GError **error);
-CtlExit ctl_command_wait    (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_list         (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_status       (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_start        (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_stop         (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_restart      (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_wait         (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_is_failed    (CtlBus *bus, const char * const *names, const char *message, GError **error);
+CtlExit ctl_command_reset_failed (CtlBus *bus, const char * const *names, const char *message, GError **error);
 
 G_END_DECLS

@@ -25,6 +25,10 @@ typedef enum
   CTL_EXIT_NO_SUCH_SERVICE = 4,   /* a name names no service */
 } CtlExit;
 
+/* is-failed: a named service has not failed. Status 1, as for
+ * `systemctl is-failed`; it ranks where CTL_EXIT_TASKS_FAILED does. */
+#define CTL_EXIT_NOT_FAILED CTL_EXIT_TASKS_FAILED
+
 /*
  * CtlError: errors of bgservicectl itself, in the CTL_ERROR domain. Their
  * messages are ready to be printed after "bgservicectl: " (once escaped:

@@ -11,9 +11,11 @@
  *
  * Output formats:
  *   list, on a terminal   a header, then aligned columns NAME STATE TASKS
- *                         and a count of the services
- *   list, in a pipe       NAME<TAB>STATE<TAB>TASKS, one service a line
+ *                         RESTARTS and a count of the services
+ *   list, in a pipe       NAME<TAB>STATE<TAB>TASKS<TAB>RESTARTS, one service
+ *                         a line
  *   status                a block per service, see ctl_output_format_status()
+ *   is-failed             the state of each service, one a line
  *   errors of a call      NAME: TASK: MESSAGE (DOMAIN CODE), one a line
  */
 #include "config.h"
@@ -30,6 +32,7 @@
 #define MIN_NAME_COLUMN   16
 #define COLUMN_GAP        "  "
 
+/* Whether the terminal would act on @c instead of showing it. */
 static gboolean
 needs_escape (gunichar c)
 {
@@ -50,6 +53,7 @@ needs_escape (gunichar c)
     }
 }
 
+/* Appends the escape of @c (see the top of the file). */
 static void
 append_escape (GString  *out,
                gunichar  c)
@@ -145,6 +149,70 @@ append_padded (GString    *out,
     g_string_append_c (out, ' ');
 }
 
+/* ListWidths: the widths of the columns of the list table. */
+typedef struct
+{
+  gsize name;
+  gsize state;
+  gsize tasks;
+  gsize restarts;
+} ListWidths;
+
+/* The widths before any service is seen: those of the headers, and for
+ * STATE that of the widest state, so that the columns stay where they are
+ * whatever the services do. */
+static ListWidths
+list_widths_init (void)
+{
+  ListWidths widths = { strlen ("NAME"), strlen ("STATE"), strlen ("TASKS"), strlen ("RESTARTS") };
+
+  for (guint i = 0; ctl_wire_states[i] != NULL; i++)
+    widths.state = MAX (widths.state, strlen (ctl_wire_states[i]));
+
+  return widths;
+}
+
+/* How many columns the table needs besides the names, at least. */
+static gsize
+list_widths_others (const ListWidths *widths)
+{
+  return 3 * strlen (COLUMN_GAP) + widths->state + widths->tasks + widths->restarts;
+}
+
+/* Appends the number @value right-aligned in @width columns, after a gap. */
+static void
+append_number_column (GString *out,
+                      guint32  value,
+                      gsize    width)
+{
+  g_string_append_printf (out, COLUMN_GAP "%*" G_GUINT32_FORMAT, (int) width, value);
+}
+
+/* Appends "N services, N running[, N failed]." and a newline. */
+static void
+append_services_count (GString   *out,
+                       GPtrArray *services)
+{
+  guint n_running = 0, n_failed = 0;
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      const CtlServiceInfo *info = services->pdata[i];
+
+      if (info->is_running)
+        n_running++;
+      if (g_strcmp0 (ctl_service_info_get_state (info), CTL_WIRE_STATE_FAILED) == 0)
+        n_failed++;
+    }
+
+  g_string_append_printf (out, "%u %s, %u running", services->len,
+                          services->len == 1 ? "service" : "services", n_running);
+  if (n_failed > 0)
+    g_string_append_printf (out, ", %u failed", n_failed);
+  g_string_append (out, ".\n");
+}
+
+/* The list on a terminal: a header, aligned columns, a count. */
 static void
 format_services_table (GString   *out,
                        GPtrArray *services,
@@ -152,9 +220,8 @@ format_services_table (GString   *out,
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
-  gsize name_width = strlen ("NAME"), state_width = strlen ("stopping"), tasks_width = strlen ("TASKS");
+  ListWidths widths = list_widths_init ();
   gsize name_limit;
-  guint n_running = 0;
 
   if (services->len == 0)
     {
@@ -164,7 +231,8 @@ format_services_table (GString   *out,
 
   /* Names wider than what leaves room for the other columns do not
    * widen their column for everyone (see below). */
-  name_limit = MAX (columns, (guint) MIN_NAME_COLUMN + 17) - 17;
+  name_limit = MAX (columns, MIN_NAME_COLUMN + list_widths_others (&widths))
+               - list_widths_others (&widths);
 
   for (guint i = 0; i < services->len; i++)
     {
@@ -172,22 +240,23 @@ format_services_table (GString   *out,
       char *name = ctl_output_escape (info->name);
       char *state = ctl_output_escape (ctl_service_info_get_state (info));
       gsize width = ctl_output_width (name);
-      g_autofree char *tasks = g_strdup_printf ("%u", info->n_tasks);
+      g_autofree char *tasks = g_strdup_printf ("%" G_GUINT32_FORMAT, info->n_tasks);
+      g_autofree char *restarts = g_strdup_printf ("%" G_GUINT32_FORMAT, info->n_restarts);
 
       if (width <= name_limit)
-        name_width = MAX (name_width, width);
-      state_width = MAX (state_width, ctl_output_width (state));
-      tasks_width = MAX (tasks_width, strlen (tasks));
-      if (info->is_running)
-        n_running++;
+        widths.name = MAX (widths.name, width);
+      widths.state = MAX (widths.state, ctl_output_width (state));
+      widths.tasks = MAX (widths.tasks, strlen (tasks));
+      widths.restarts = MAX (widths.restarts, strlen (restarts));
       g_ptr_array_add (names, name);
       g_ptr_array_add (states, state);
     }
 
-  append_padded (out, "NAME", name_width);
+  append_padded (out, "NAME", widths.name);
   g_string_append (out, COLUMN_GAP);
-  append_padded (out, "STATE", state_width);
-  g_string_append_printf (out, COLUMN_GAP "%*s\n", (int) tasks_width, "TASKS");
+  append_padded (out, "STATE", widths.state);
+  g_string_append_printf (out, COLUMN_GAP "%*s" COLUMN_GAP "%*s\n",
+                          (int) widths.tasks, "TASKS", (int) widths.restarts, "RESTARTS");
 
   for (guint i = 0; i < services->len; i++)
     {
@@ -195,25 +264,28 @@ format_services_table (GString   *out,
 
       /* Like df(1): a name too wide for its column gets a line of its
        * own, and the other columns stay aligned on the next. */
-      if (ctl_output_width (names->pdata[i]) > name_width)
+      if (ctl_output_width (names->pdata[i]) > widths.name)
         {
           g_string_append (out, names->pdata[i]);
           g_string_append_c (out, '\n');
-          append_padded (out, "", name_width);
+          append_padded (out, "", widths.name);
         }
       else
         {
-          append_padded (out, names->pdata[i], name_width);
+          append_padded (out, names->pdata[i], widths.name);
         }
       g_string_append (out, COLUMN_GAP);
-      append_padded (out, states->pdata[i], state_width);
-      g_string_append_printf (out, COLUMN_GAP "%*u\n", (int) tasks_width, info->n_tasks);
+      append_padded (out, states->pdata[i], widths.state);
+      append_number_column (out, info->n_tasks, widths.tasks);
+      append_number_column (out, info->n_restarts, widths.restarts);
+      g_string_append_c (out, '\n');
     }
 
-  g_string_append_printf (out, "\n%u %s, %u running.\n", services->len,
-                          services->len == 1 ? "service" : "services", n_running);
+  g_string_append_c (out, '\n');
+  append_services_count (out, services);
 }
 
+/* The list in a pipe: NAME, STATE, TASKS and RESTARTS separated by tabs. */
 static void
 format_services_lines (GString   *out,
                        GPtrArray *services)
@@ -225,7 +297,8 @@ format_services_lines (GString   *out,
       ctl_output_append_escaped (out, info->name);
       g_string_append_c (out, '\t');
       ctl_output_append_escaped (out, ctl_service_info_get_state (info));
-      g_string_append_printf (out, "\t%u\n", info->n_tasks);
+      g_string_append_printf (out, "\t%" G_GUINT32_FORMAT "\t%" G_GUINT32_FORMAT "\n",
+                              info->n_tasks, info->n_restarts);
     }
 }
 
@@ -236,8 +309,8 @@ format_services_lines (GString   *out,
  *   %FALSE for a pipe: tab-separated fields, nothing else
  * @columns: the width of the terminal, for @table
  *
- * Formats the output of `list`: each service's name, state and number of
- * tasks.
+ * Formats the output of `list`: each service's name, state, number of
+ * tasks and number of automatic restarts.
  */
 void
 ctl_output_format_services (GString   *out,
@@ -264,30 +337,168 @@ append_task_error (GString            *out,
   g_string_append_printf (out, " %" G_GINT32_FORMAT ")\n", task_error->code);
 }
 
+/* SpanUnit: a unit of a time span as `status` writes it, as systemd does. */
+typedef struct
+{
+  const char *suffix;
+  guint64     usec;
+} SpanUnit;
+
+static const SpanUnit span_units[] = {
+  { "d", G_TIME_SPAN_DAY },
+  { "h", G_TIME_SPAN_HOUR },
+  { "min", G_TIME_SPAN_MINUTE },
+  { "s", G_TIME_SPAN_SECOND },
+};
+
+/* Appends @usec as systemd writes a span, to the two largest units that
+ * it holds: "250ms", "45s", "3min 2s", "1h", "2d 3h". */
+static void
+append_span (GString *out,
+             guint64  usec)
+{
+  if (usec < G_TIME_SPAN_SECOND)
+    {
+      g_string_append_printf (out, "%" G_GUINT64_FORMAT "ms", usec / 1000);
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (span_units); i++)
+    {
+      const SpanUnit *unit = &span_units[i];
+      const SpanUnit *next = i + 1 < G_N_ELEMENTS (span_units) ? &span_units[i + 1] : NULL;
+      guint64 count = usec / unit->usec;
+      guint64 rest;
+
+      if (count == 0)
+        continue;
+
+      g_string_append_printf (out, "%" G_GUINT64_FORMAT "%s", count, unit->suffix);
+      rest = next != NULL ? (usec % unit->usec) / next->usec : 0;
+      if (rest > 0)
+        g_string_append_printf (out, " %" G_GUINT64_FORMAT "%s", rest, next->suffix);
+      return;
+    }
+}
+
+/* Appends the time @when, in its own time zone, the way systemd does:
+ * "Fri 2026-11-27 12:00:01 UTC". The day of the week is in English
+ * whatever the locale, as systemd writes it. */
+static void
+append_date_time (GString   *out,
+                  GDateTime *when)
+{
+  static const char * const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
+
+  g_string_append_printf (out, "%s %04d-%02d-%02d %02d:%02d:%02d ",
+                          days[g_date_time_get_day_of_week (when) - 1],
+                          g_date_time_get_year (when), g_date_time_get_month (when),
+                          g_date_time_get_day_of_month (when), g_date_time_get_hour (when),
+                          g_date_time_get_minute (when), g_date_time_get_second (when));
+  ctl_output_append_escaped (out, g_date_time_get_timezone_abbreviation (when));
+}
+
+/*
+ * ctl_output_format_since:
+ * @timestamp_usec: when something happened, in µs since the epoch
+ * @now_usec: now, in µs since the epoch (g_get_real_time())
+ * @zone: the time zone to show @timestamp_usec in (the local one)
+ *
+ * Appends when something happened and how long ago, as `systemctl status`
+ * does: "Fri 2026-11-27 12:00:01 UTC; 3min 2s ago" (or "…; 2s in the
+ * future" when the clock went back since). Appends nothing when
+ * @timestamp_usec is not a time that can be shown (past the year 9999).
+ */
+void
+ctl_output_format_since (GString   *out,
+                         guint64    timestamp_usec,
+                         gint64     now_usec,
+                         GTimeZone *zone)
+{
+  g_autoptr (GDateTime) utc = NULL;
+  g_autoptr (GDateTime) when = NULL;
+  gint64 age;
+
+  utc = g_date_time_new_from_unix_utc ((gint64) (timestamp_usec / G_TIME_SPAN_SECOND));
+  if (utc != NULL)
+    when = g_date_time_to_timezone (utc, zone);
+  if (when == NULL)
+    return;
+
+  /* GDateTime stops at the year 9999: the timestamp fits a gint64. */
+  age = now_usec - (gint64) timestamp_usec;
+  append_date_time (out, when);
+  g_string_append (out, "; ");
+  append_span (out, (guint64) ABS (age));
+  g_string_append (out, age >= 0 ? " ago" : " in the future");
+}
+
+/* Appends "  state: STATE", with " since …" when the daemon told when the
+ * service entered it, and a newline. */
+static void
+append_state_line (GString              *out,
+                   const CtlServiceInfo *info,
+                   gint64                now_usec,
+                   GTimeZone            *zone)
+{
+  g_autoptr (GString) since = g_string_new (NULL);
+
+  g_string_append (out, "  state: ");
+  ctl_output_append_escaped (out, ctl_service_info_get_state (info));
+  if (info->state_timestamp != 0)
+    ctl_output_format_since (since, info->state_timestamp, now_usec, zone);
+  if (since->len > 0)
+    g_string_append_printf (out, " since %s", since->str);
+  g_string_append_c (out, '\n');
+}
+
+/* Appends "  restarts: N (Restart=POLICY)" and a newline; without the
+ * policy when the daemon did not tell it. */
+static void
+append_restarts_line (GString              *out,
+                      const CtlServiceInfo *info)
+{
+  g_string_append_printf (out, "  restarts: %" G_GUINT32_FORMAT, info->n_restarts);
+  if (info->restart != NULL)
+    {
+      g_string_append (out, " (Restart=");
+      ctl_output_append_escaped (out, info->restart);
+      g_string_append_c (out, ')');
+    }
+  g_string_append_c (out, '\n');
+}
+
 /*
  * ctl_output_format_status:
  * @info: a service, with its properties read
+ * @now_usec: now, in µs since the epoch (g_get_real_time())
+ * @zone: the time zone to show times in (the local one)
  *
  * Formats the block `status` prints for a service:
  *
  *   NAME
- *     state: running
+ *     state: running since Fri 2026-11-27 12:00:01 UTC; 3min 2s ago
+ *     restarts: 0 (Restart=on-failure)
  *     tasks: 2
  *     last errors: none
  *
- * or, when its last wait or stop saw tasks fail, one line for each:
+ * ("since …" only when the state ever changed), or, when tasks failed in
+ * the last run, one line for each failure:
  *
  *     last errors:
  *       TASK: MESSAGE (DOMAIN CODE)
  */
 void
 ctl_output_format_status (GString              *out,
-                          const CtlServiceInfo *info)
+                          const CtlServiceInfo *info,
+                          gint64                now_usec,
+                          GTimeZone            *zone)
 {
   ctl_output_append_escaped (out, info->name);
-  g_string_append (out, "\n  state: ");
-  ctl_output_append_escaped (out, ctl_service_info_get_state (info));
-  g_string_append_printf (out, "\n  tasks: %u\n", info->n_tasks);
+  g_string_append_c (out, '\n');
+  append_state_line (out, info, now_usec, zone);
+  append_restarts_line (out, info);
+  g_string_append_printf (out, "  tasks: %" G_GUINT32_FORMAT "\n", info->n_tasks);
 
   if (info->last_errors == NULL || info->last_errors->len == 0)
     {
@@ -301,6 +512,20 @@ ctl_output_format_status (GString              *out,
       g_string_append (out, "    ");
       append_task_error (out, info->last_errors->pdata[i]);
     }
+}
+
+/*
+ * ctl_output_format_state:
+ * @state: a service's State
+ *
+ * Formats the line `is-failed` prints for a service: its state.
+ */
+void
+ctl_output_format_state (GString    *out,
+                         const char *state)
+{
+  ctl_output_append_escaped (out, state);
+  g_string_append_c (out, '\n');
 }
 
 /*

@@ -23,7 +23,15 @@ void     ctl_output_format_services    (GString              *out,
                                         gboolean              table,
                                         guint                 columns);
 void     ctl_output_format_status      (GString              *out,
-                                        const CtlServiceInfo *info);
+                                        const CtlServiceInfo *info,
+                                        gint64                now_usec,
+                                        GTimeZone            *zone);
+void     ctl_output_format_since       (GString              *out,
+                                        guint64               timestamp_usec,
+                                        gint64                now_usec,
+                                        GTimeZone            *zone);
+void     ctl_output_format_state       (GString              *out,
+                                        const char           *state);
 void     ctl_output_format_task_errors (GString              *out,
                                         const char           *service,
                                         GPtrArray            *errors);

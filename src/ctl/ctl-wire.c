@@ -13,6 +13,18 @@
 #include "ctl-exit.h"
 #include "ctl-wire.h"
 
+/* Every State this client knows, NULL-terminated: for the width of the
+ * STATE column, which should not change with what the services do now. */
+const char * const ctl_wire_states[] = {
+  CTL_WIRE_STATE_STOPPED,
+  CTL_WIRE_STATE_RUNNING,
+  CTL_WIRE_STATE_STOPPING,
+  CTL_WIRE_STATE_RESTARTING,
+  CTL_WIRE_STATE_FAILED,
+  NULL
+};
+
+/* Frees a CtlTaskError. */
 void
 ctl_task_error_free (CtlTaskError *self)
 {
@@ -25,12 +37,14 @@ ctl_task_error_free (CtlTaskError *self)
   g_free (self);
 }
 
+/* A CtlServiceInfo that knows nothing yet. */
 CtlServiceInfo *
 ctl_service_info_new (void)
 {
   return g_new0 (CtlServiceInfo, 1);
 }
 
+/* Frees a CtlServiceInfo. */
 void
 ctl_service_info_free (CtlServiceInfo *self)
 {
@@ -40,6 +54,7 @@ ctl_service_info_free (CtlServiceInfo *self)
   g_free (self->name);
   g_free (self->path);
   g_free (self->state);
+  g_free (self->restart);
   g_clear_pointer (&self->last_errors, g_ptr_array_unref);
   g_free (self);
 }
@@ -52,9 +67,10 @@ ctl_service_info_get_state (const CtlServiceInfo *self)
   if (self->state != NULL)
     return self->state;
 
-  return self->is_running ? "running" : "stopped";
+  return self->is_running ? CTL_WIRE_STATE_RUNNING : CTL_WIRE_STATE_STOPPED;
 }
 
+/* Sets @error to say which part of a reply could not be read; returns FALSE. */
 static gboolean
 fail_read (int          r,
            const char  *what,
@@ -174,29 +190,41 @@ ctl_wire_read_path (sd_bus_message  *message,
   return TRUE;
 }
 
-/* Reads the reply of Properties.Get for a string property, v(s). */
-gboolean
-ctl_wire_read_string_property (sd_bus_message  *message,
-                               char           **out_value,
-                               GError         **error)
+/* Reads a v(s) into @field, replacing what it held. */
+static int
+read_string_variant (sd_bus_message  *message,
+                     char           **field)
 {
-  const char *value;
+  const char *text;
   int r;
 
-  r = sd_bus_message_read (message, "v", "s", &value);
-  if (r <= 0)
-    return fail_read (r < 0 ? r : -ENXIO, "a property", error);
+  r = sd_bus_message_read (message, "v", "s", &text);
+  if (r > 0)
+    {
+      g_free (*field);
+      *field = g_strdup (text);
+    }
 
-  *out_value = g_strdup (value);
-  return TRUE;
+  return r;
 }
 
-static void
-replace_string (char       **field,
-                const char  *value)
+/* Reads the a(ssis) of a variant into @field, replacing what it held. */
+static int
+read_task_errors_variant (sd_bus_message  *message,
+                          GPtrArray      **field)
 {
-  g_free (*field);
-  *field = g_strdup (value);
+  g_autoptr (GPtrArray) errors = NULL;
+  int r;
+
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_VARIANT, "a(ssis)");
+  if (r <= 0)
+    return r < 0 ? r : -ENXIO;
+  if (!ctl_wire_read_task_errors (message, &errors, NULL))
+    return -EBADMSG;
+  g_clear_pointer (field, g_ptr_array_unref);
+  *field = g_steal_pointer (&errors);
+
+  return sd_bus_message_exit_container (message);
 }
 
 /* Reads one property of org.bgservice1.Service from a variant; properties
@@ -206,48 +234,31 @@ read_property (sd_bus_message  *message,
                const char      *key,
                CtlServiceInfo  *info)
 {
-  const char *text;
-  int flag;
-  uint32_t number;
-  int r;
+  if (strcmp (key, "Name") == 0)
+    return read_string_variant (message, &info->name);
+  if (strcmp (key, "State") == 0)
+    return read_string_variant (message, &info->state);
+  if (strcmp (key, "Restart") == 0)
+    return read_string_variant (message, &info->restart);
+  if (strcmp (key, "StateTimestamp") == 0)
+    return sd_bus_message_read (message, "v", "t", &info->state_timestamp);
+  if (strcmp (key, "NTasks") == 0)
+    return sd_bus_message_read (message, "v", "u", &info->n_tasks);
+  if (strcmp (key, "NRestarts") == 0)
+    return sd_bus_message_read (message, "v", "u", &info->n_restarts);
+  if (strcmp (key, "LastErrors") == 0)
+    return read_task_errors_variant (message, &info->last_errors);
+  if (strcmp (key, "IsRunning") == 0)
+    {
+      int flag;   /* sd-bus reads a boolean into an int */
+      int r = sd_bus_message_read (message, "v", "b", &flag);
 
-  if (strcmp (key, "Name") == 0 || strcmp (key, "State") == 0)
-    {
-      r = sd_bus_message_read (message, "v", "s", &text);
-      if (r > 0)
-        replace_string (key[0] == 'N' ? &info->name : &info->state, text);
-    }
-  else if (strcmp (key, "IsRunning") == 0)
-    {
-      r = sd_bus_message_read (message, "v", "b", &flag);
       if (r > 0)
         info->is_running = flag != 0;
-    }
-  else if (strcmp (key, "NTasks") == 0)
-    {
-      r = sd_bus_message_read (message, "v", "u", &number);
-      if (r > 0)
-        info->n_tasks = number;
-    }
-  else if (strcmp (key, "LastErrors") == 0)
-    {
-      g_autoptr (GPtrArray) errors = NULL;
-
-      r = sd_bus_message_enter_container (message, SD_BUS_TYPE_VARIANT, "a(ssis)");
-      if (r <= 0)
-        return r < 0 ? r : -ENXIO;
-      if (!ctl_wire_read_task_errors (message, &errors, NULL))
-        return -EBADMSG;
-      g_clear_pointer (&info->last_errors, g_ptr_array_unref);
-      info->last_errors = g_steal_pointer (&errors);
-      r = sd_bus_message_exit_container (message);
-    }
-  else
-    {
-      r = sd_bus_message_skip (message, "v");
+      return r;
     }
 
-  return r;
+  return sd_bus_message_skip (message, "v");
 }
 
 /* Reads the reply of Properties.GetAll on a service, a{sv}, into @info. */

@@ -19,6 +19,15 @@ G_BEGIN_DECLS
 
 #define CTL_WIRE_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
 
+/* The values of a service's State property (contract, sections 3 and 7). */
+#define CTL_WIRE_STATE_STOPPED    "stopped"
+#define CTL_WIRE_STATE_RUNNING    "running"     /* a run is under way */
+#define CTL_WIRE_STATE_STOPPING   "stopping"    /* cancelled, tasks still ending */
+#define CTL_WIRE_STATE_RESTARTING "restarting"  /* a run failed, a restart follows */
+#define CTL_WIRE_STATE_FAILED     "failed"      /* the last run failed, no restart */
+
+extern const char * const ctl_wire_states[];
+
 /*
  * CtlTaskError: one element of an error list, a(ssis) on the wire: what
  * failed (a task of a service), the GError domain as a string, its code
@@ -37,17 +46,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlTaskError, ctl_task_error_free)
 
 /*
  * CtlServiceInfo: what bgservicectl knows of one service: from
- * ListServices (name, is_running, n_tasks, path), from its State property,
- * or from all its properties (status).
+ * ListServices (name, is_running, n_tasks, path), then from all its
+ * properties (Properties.GetAll). What the daemon did not tell keeps its
+ * zero value.
  */
 typedef struct
 {
   char       *name;
-  char       *path;          /* (nullable) its object path */
-  char       *state;         /* (nullable) "stopped", "running", "stopping" */
-  gboolean    is_running;
+  char       *path;             /* (nullable) its object path */
+  char       *state;            /* (nullable) one of ctl_wire_states, or newer */
+  guint64     state_timestamp;  /* µs since the epoch of the last State change; 0: never */
+  gboolean    is_running;       /* a run is under way (restarting included) */
   guint32     n_tasks;
-  GPtrArray  *last_errors;   /* (element-type CtlTaskError) (nullable) */
+  guint32     n_restarts;       /* automatic restarts since the last start by hand */
+  char       *restart;          /* (nullable) the policy: "no", "on-failure", "always" */
+  GPtrArray  *last_errors;      /* (element-type CtlTaskError) (nullable) of the last run */
 } CtlServiceInfo;
 
 CtlServiceInfo *ctl_service_info_new       (void);
@@ -64,9 +77,6 @@ gboolean ctl_wire_read_services    (sd_bus_message  *message,
 gboolean ctl_wire_read_path        (sd_bus_message  *message,
                                     char           **out_path,
                                     GError         **error);
-gboolean ctl_wire_read_string_property (sd_bus_message  *message,
-                                        char           **out_value,
-                                        GError         **error);
 gboolean ctl_wire_read_service_properties (sd_bus_message  *message,
                                            CtlServiceInfo  *info,
                                            GError         **error);

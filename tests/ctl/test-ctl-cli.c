@@ -110,8 +110,12 @@ assert_usage_error (const Result *result,
   assert_contains (result->err, "--help");
 }
 
-static const char * const name_commands[] = { "status", "start", "stop", "restart", "wait" };
-static const char * const all_commands[] = { "list", "status", "start", "stop", "restart", "wait" };
+static const char * const name_commands[] = {
+  "status", "start", "stop", "restart", "wait", "is-failed", "reset-failed",
+};
+static const char * const all_commands[] = {
+  "list", "status", "start", "stop", "restart", "wait", "is-failed", "reset-failed",
+};
 
 static void
 test_usage_no_command (void)
@@ -119,7 +123,8 @@ test_usage_no_command (void)
   g_auto (Result) result = { 0, };
 
   run_ctl_argv (&result, NULL, (const char * const[]) { NULL });
-  assert_usage_error (&result, "no COMMAND given");
+  assert_usage_error (&result, "no COMMAND given (list, status, start, stop, restart, "
+                      "wait, is-failed, reset-failed)");
 }
 
 static void
@@ -129,7 +134,24 @@ test_usage_unknown_command (void)
 
   run_ctl (&result, NULL, "frobnicate", "clock");
   assert_usage_error (&result, "unknown command “frobnicate”");
-  assert_contains (result.err, "list, status, start, stop, restart, wait");
+  assert_contains (result.err, "(the commands: list, status, start, stop, restart, wait, "
+                   "is-failed, reset-failed, help)");
+}
+
+static void
+test_usage_command_spelling (void)
+{
+  /* systemctl's spellings only: no underscores, no abbreviations. */
+  const char * const wrong[] = { "is_failed", "isfailed", "reset_failed", "reset" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (wrong); i++)
+    {
+      g_auto (Result) result = { 0, };
+      g_autofree char *expected = g_strdup_printf ("unknown command “%s”", wrong[i]);
+
+      run_ctl (&result, NULL, wrong[i], "clock");
+      assert_usage_error (&result, expected);
+    }
 }
 
 static void
@@ -172,6 +194,18 @@ test_usage_bad_option (void)
   /* --message belongs to stop and restart only. */
   run_ctl (&message, NULL, "start", "--message=hi", "clock");
   assert_usage_error (&message, "--message");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (name_commands); i++)
+    {
+      g_auto (Result) result = { 0, };
+      g_autofree char *hint = g_strdup_printf ("bgservicectl %s --help", name_commands[i]);
+
+      if (strcmp (name_commands[i], "stop") == 0 || strcmp (name_commands[i], "restart") == 0)
+        continue;
+      run_ctl (&result, NULL, name_commands[i], "-m", "hi", "clock");
+      assert_usage_error (&result, "-m");
+      assert_contains (result.err, hint);
+    }
 }
 
 static void
@@ -247,6 +281,7 @@ assert_main_help (const Result *result)
   assert_contains (result->out, "Exit status:");
   assert_contains (result->out, "  0  success");
   assert_contains (result->out, "  1  a task failed");
+  assert_contains (result->out, "(is-failed: a\n     named service has not failed)");
   assert_contains (result->out, "  2  usage error");
   assert_contains (result->out, "  3  status: a named service is not running");
   assert_contains (result->out, "  4  no such service");
@@ -294,6 +329,72 @@ test_help_command (void)
       else
         g_assert_null (strstr (after.out, "--message"));
     }
+}
+
+/* COMMAND --help, with its exit status, checked. */
+static void
+run_command_help (Result     *result,
+                  const char *command)
+{
+  g_autofree char *usage = g_strdup_printf ("Usage:\n  bgservicectl [OPTION…] %s NAME…\n",
+                                            command);
+
+  run_ctl (result, NULL, command, "--help");
+  g_assert_cmpint (result->status, ==, 0);
+  g_assert_cmpstr (result->err, ==, "");
+  assert_contains (result->out, usage);
+}
+
+static void
+test_help_is_failed (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_command_help (&result, "is-failed");
+  assert_contains (result.out, "Print the state of each named service, one a line");
+  assert_contains (result.out, "Exit status:\n"
+                   "  0  every named service failed\n"
+                   "  1  a named service has not failed\n"
+                   "  2  bgserviced could not be reached\n"
+                   "  4  no such service\n");
+}
+
+static void
+test_help_reset_failed (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_command_help (&result, "reset-failed");
+  assert_contains (result.out, "Make the named failed services stopped");
+  assert_contains (result.out, "Exit status:\n"
+                   "  0  reset, or nothing to reset\n"
+                   "  2  not allowed, or bgserviced could not be reached\n"
+                   "  4  no such service\n");
+}
+
+static void
+test_help_supervision (void)
+{
+  g_auto (Result) main_help = { 0, };
+  g_auto (Result) list = { 0, };
+  g_auto (Result) status = { 0, };
+  g_auto (Result) wait = { 0, };
+
+  /* The main help says who may reset and who may ask. */
+  run_ctl (&main_help, NULL, "--help");
+  assert_contains (main_help.out, "(start, stop, restart, reset-failed)");
+  assert_contains (main_help.out, "(list, status, wait, is-failed)");
+  assert_contains (main_help.out, "NAME, STATE, TASKS and RESTARTS separated by tabs");
+
+  run_ctl (&list, NULL, "list", "--help");
+  assert_contains (list.out, "(running, stopping, restarting, stopped or failed)");
+  assert_contains (list.out, "NAME, STATE, TASKS and RESTARTS separated by tabs");
+
+  run_ctl (&status, NULL, "status", "--help");
+  assert_contains (status.out, "A restarting service runs; a failed or stopped one does not.");
+
+  run_ctl (&wait, NULL, "wait", "--help");
+  assert_contains (wait.out, "waiting for a failed service exits 1");
 }
 
 static void
@@ -533,6 +634,7 @@ main (int    argc,
 
   g_test_add_func ("/ctl/usage/no-command", test_usage_no_command);
   g_test_add_func ("/ctl/usage/unknown-command", test_usage_unknown_command);
+  g_test_add_func ("/ctl/usage/command-spelling", test_usage_command_spelling);
   g_test_add_func ("/ctl/usage/missing-name", test_usage_missing_name);
   g_test_add_func ("/ctl/usage/extra-name", test_usage_extra_name);
   g_test_add_func ("/ctl/usage/bad-option", test_usage_bad_option);
@@ -542,6 +644,9 @@ main (int    argc,
   g_test_add_func ("/ctl/usage/help-too-many", test_usage_help_too_many);
   g_test_add_func ("/ctl/help/main", test_help_main);
   g_test_add_func ("/ctl/help/command", test_help_command);
+  g_test_add_func ("/ctl/help/is-failed", test_help_is_failed);
+  g_test_add_func ("/ctl/help/reset-failed", test_help_reset_failed);
+  g_test_add_func ("/ctl/help/supervision", test_help_supervision);
   g_test_add_func ("/ctl/help/version", test_help_version);
   g_test_add_func ("/ctl/connect/no-socket", test_connect_no_socket);
   g_test_add_func ("/ctl/connect/no-session-bus", test_connect_no_session_bus);

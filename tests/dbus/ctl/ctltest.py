@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -32,6 +33,7 @@ TASKS_FAILED = 1
 FAILURE = 2
 NOT_RUNNING = 3
 NO_SUCH_SERVICE = 4
+NOT_FAILED = 1   # is-failed: a named service has not failed
 
 IDLE = "idle 日本語"
 
@@ -77,10 +79,49 @@ AutoStart=false
 FAILER_ERROR = '“sh -c "exit 3"” exited with status 3 (g-spawn-exit-error-quark 3)'
 FAILER_LINES = sorted(f"failer: instance-{i}: {FAILER_ERROR}" for i in (1, 2))
 
+# A service whose run failed and whose restart is an hour away: it stays
+# "restarting" (running, no task) for the whole test, and a stop ends its
+# run with its failure. Appended to CONFIG by the tests that need it.
+RETRIER = """
+[Service retrier]
+Type=exec
+Exec=sh -c "exit 6"
+Restart=on-failure
+RestartSec=1h
+"""
+RETRIER_LINES = ['retrier: instance-1: “sh -c "exit 6"” exited with status 6 '
+                 "(g-spawn-exit-error-quark 6)"]
+
+# What status prints after "state: S" when the state ever changed; see
+# mask_since().
+SINCE = " since …"
+SINCE_PATTERN = re.compile(
+    r" since (?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+; "
+    r"(?:\d+ms|\d+(?:s|min|h|d)(?: \d+(?:s|min|h))?) ago$", re.MULTILINE)
+
 # The hint that follows the first AccessDenied.
 ACCESS_HINT = ("(run bgservicectl as root, with sudo for instance, or have your user or "
                "group named in ControlUsers= or ControlGroups= of the [Daemon] section of "
                "bgserviced.conf)")
+
+
+def mask_since(text):
+    """text with each " since DATE TIME ZONE; SPAN ago" of a status block,
+    whose value changes from run to run, made SINCE; anything else, a
+    malformed since-time included, stays as it is."""
+    return SINCE_PATTERN.sub(SINCE, text)
+
+
+def status_block(name, state, tasks, restarts=0, policy="no", errors=(), since=True):
+    """The block status prints for a service, its since-time masked as
+    mask_since() does (since=False: a state that never changed)."""
+    lines = [name, f"  state: {state}{SINCE if since else ''}",
+             f"  restarts: {restarts} (Restart={policy})", f"  tasks: {tasks}"]
+    if errors:
+        lines += ["  last errors:"] + [f"    {error}" for error in errors]
+    else:
+        lines.append("  last errors: none")
+    return "\n".join(lines) + "\n"
 
 
 def sorted_lines(text):
@@ -354,12 +395,12 @@ class CtlTestCase(harness.DBusTestCase):
         notify.wait_for("READY=1")
         return daemon
 
-    def start_standard_daemon(self):
-        """bgserviced with CONFIG, once failer's tasks (started and failed
-        at once) have ended."""
-        daemon = self.start_daemon(CONFIG)
-        harness.wait_until(lambda: self.services()["failer"] == (False, 0),
-                           "the tasks of failer to fail")
+    def start_standard_daemon(self, extra=""):
+        """bgserviced with CONFIG (and extra, more services), once failer's
+        tasks (started and failed at once) have ended: failer is
+        failed."""
+        daemon = self.start_daemon(CONFIG + extra)
+        self.wait_for_state("failer", "failed")
         return daemon
 
     def kill_daemon(self, daemon):
@@ -463,6 +504,21 @@ class CtlTestCase(harness.DBusTestCase):
         catches SIGINT and SIGTERM only while it waits for replies)."""
         harness.wait_until(lambda: number in signals_of(pid, "SigCgt"),
                            f"process {pid} to catch signal {number}")
+
+    def properties(self, name):
+        """Every property of service name, read with busctl, as
+        {name: value}."""
+        path = harness.service_path(self.bus, name)
+        found = busctl_json(self.bus, "call", BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                            "GetAll", "s", harness.SERVICE_IFACE)[0]
+        return {key: value["data"] for key, value in found.items()}
+
+    def assertStatus(self, result, status, stdout):
+        """A status run ended with status, printed stdout (its since-times
+        masked, see mask_since()) and nothing on stderr."""
+        self.assertEqual(result.status, status, result.describe())
+        self.assertEqual(mask_since(result.stdout), stdout, result.describe())
+        self.assertEqual(result.stderr, "", result.describe())
 
     def assertResult(self, result, status, stdout=None, stderr=None):
         """result ended with status; stdout and stderr, unless None, are

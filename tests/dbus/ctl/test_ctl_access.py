@@ -1,15 +1,15 @@
 """bgservicectl run as nobody against bgserviced run as root: checks 4,
-16 to 18, 26, 27, 34 and 38 of tests/ctl/README-integration.md. Reading
-is open to everyone; changing takes root, the daemon's user, or a user or
-group of ControlUsers=/ControlGroups=. A refusal exits 2 with a message
-that says what to do, and changes nothing."""
+16 to 18, 26, 27, 34, 38 and 56 of tests/ctl/README-integration.md.
+Reading is open to everyone; changing takes root, the daemon's user, or a
+user or group of ControlUsers=/ControlGroups=. A refusal exits 2 with a
+message that says what to do, and changes nothing."""
 
 import grp
 
 import ctltest
 import harness
-from ctltest import (ACCESS_HINT, FAILER_LINES, FAILURE, IDLE, NOT_RUNNING, OK, TASKS_FAILED,
-                     sorted_lines)
+from ctltest import (ACCESS_HINT, FAILER_LINES, FAILURE, IDLE, NOT_FAILED, NOT_RUNNING, OK,
+                     TASKS_FAILED, mask_since, sorted_lines, status_block)
 
 
 def refused(action, name, method, hint=True):
@@ -26,13 +26,17 @@ class ReadingTest(ctltest.CtlTestCase):
         self.start_standard_daemon()
         self.assertResult(self.ctl("list", user="nobody"), OK, stdout=self.ctl("list").stdout,
                           stderr="")
-        self.assertResult(self.ctl("status", "clock", user="nobody"), OK,
-                          stdout="clock\n  state: running\n  tasks: 1\n  last errors: none\n",
-                          stderr="")
+        self.assertStatus(self.ctl("status", "clock", user="nobody"), OK,
+                          status_block("clock", "running", 1))
         self.assertResult(self.ctl("status", IDLE, user="nobody"), NOT_RUNNING, stderr="")
         result = self.ctl("wait", "failer", user="nobody")
         self.assertResult(result, TASKS_FAILED, stderr="")
         self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        # 56
+        self.assertResult(self.ctl("is-failed", "failer", user="nobody"), OK,
+                          stdout="failed\n", stderr="")
+        self.assertResult(self.ctl("is-failed", "failer", "clock", user="nobody"), NOT_FAILED,
+                          stdout="failed\nrunning\n", stderr="")
 
 
 class RefusedTest(ctltest.CtlTestCase):
@@ -53,16 +57,33 @@ class RefusedTest(ctltest.CtlTestCase):
         self.assertUnchanged()
 
     def test_stop_refused(self):
-        # 26: clock still runs; failer's errors were not handed to nobody.
+        # 26: clock still runs; failer is still failed, with its errors.
+        failer_before = self.ctl("status", "failer")
         self.assertResult(self.ctl("stop", "clock", user="nobody"), FAILURE, stdout="",
                           stderr=refused("stop", "clock", "Stop"))
         self.assertResult(self.ctl("stop", "--message=x", "failer", user="nobody"), FAILURE,
                           stdout="", stderr=refused("stop", "failer", "Stop"))
         self.assertUnchanged()
         self.assertNotIn("cancelling", self.daemon.read_log())
-        result = self.ctl("stop", "failer")
-        self.assertResult(result, TASKS_FAILED, stderr="")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        self.assertStatus(self.ctl("status", "failer"), NOT_RUNNING,
+                          mask_since(failer_before.stdout))
+
+    def test_reset_failed_refused(self):
+        # 56: failer stays failed, with its errors and its since-time.
+        before = self.properties("failer")
+        self.assertEqual(before["State"], "failed")
+        self.assertEqual(len(before["LastErrors"]), 2)
+        status_before = self.ctl("status", "failer")
+        self.assertResult(self.ctl("reset-failed", "failer", user="nobody"), FAILURE, stdout="",
+                          stderr=refused("reset the failed state of", "failer", "ResetFailed"))
+        # Refused whatever the state: a running service too.
+        self.assertResult(self.ctl("reset-failed", "clock", user="nobody"), FAILURE, stdout="",
+                          stderr=refused("reset the failed state of", "clock", "ResetFailed"))
+        self.assertEqual(self.properties("failer"), before)
+        self.assertStatus(self.ctl("status", "failer"), NOT_RUNNING,
+                          mask_since(status_before.stdout))
+        self.assertResult(self.ctl("is-failed", "failer"), OK, stdout="failed\n", stderr="")
+        self.assertUnchanged()
 
     def test_refused_beats_no_such_service(self):
         # 27: 2 beats 4; both messages; the hint once, after the first refusal.
@@ -90,7 +111,16 @@ class AllowedTest(ctltest.CtlTestCase):
         self.assertResult(self.ctl("stop", "clock", user="nobody", groups=groups), OK,
                           stdout="", stderr="")
         self.assertEqual(self.services()["clock"], (False, 0))
-        result = self.ctl("restart", "failer", user="nobody", groups=groups)
+        # 56: failer, failed, becomes stopped.
+        self.assertResult(self.ctl("reset-failed", "failer", user="nobody", groups=groups), OK,
+                          stdout="", stderr="")
+        self.assertStatus(self.ctl("status", "failer"), NOT_RUNNING,
+                          status_block("failer", "stopped", 0))
+        # Restarting it (not running: no errors to print) runs it again; it
+        # fails again, as wait tells.
+        self.assertResult(self.ctl("restart", "failer", user="nobody", groups=groups), OK,
+                          stdout="", stderr="")
+        result = self.ctl("wait", "failer", user="nobody", groups=groups)
         self.assertResult(result, TASKS_FAILED, stderr="")
         self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
 
@@ -117,8 +147,7 @@ class AllowedTest(ctltest.CtlTestCase):
         config = ctltest.CONFIG.replace(old, new)
         self.assertNotEqual(config, ctltest.CONFIG)
         self.start_daemon(config)
-        harness.wait_until(lambda: self.services()["failer"] == (False, 0),
-                           "the tasks of failer to fail")
+        self.wait_for_state("failer", "failed")
 
 
 if __name__ == "__main__":

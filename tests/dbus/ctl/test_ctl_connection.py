@@ -26,7 +26,7 @@ Exec=sh -c "trap '' TERM; while :; do sleep 0.2; done"
 TimeoutStopSec=2
 """
 
-LIST = "clock\trunning\t1\nsleeper\trunning\t3\nstubborn\trunning\t1\n"
+LIST = "clock\trunning\t1\t0\nsleeper\trunning\t3\t0\nstubborn\trunning\t1\t0\n"
 OTHER = "org.example.Other"
 BUS_VARIABLES = ("DBUS_SESSION_BUS_ADDRESS", "DBUS_SYSTEM_BUS_ADDRESS", "XDG_RUNTIME_DIR")
 
@@ -175,25 +175,28 @@ class DaemonGoneTest(ctltest.CtlTestCase):
         self.check_lost(client, "stop “stubborn”", killed)
 
     def test_errors_that_arrived_are_printed(self):
-        # 43, and 25 with a daemon that went away: failer's Stop is
-        # answered at once with its errors (handed out once: the daemon
-        # gives them to nobody else); stubborn's never is.
+        # 43, and 25 with a daemon that went away: retrier's Stop ends its
+        # run (a pending restart) at once and is answered with its
+        # failure; stubborn's never is.
         self.kill_daemon(self.daemon)
-        for names in (("failer", "stubborn"), ("stubborn", "failer")):
+        for names in (("retrier", "stubborn"), ("stubborn", "retrier")):
             with self.subTest(names=names):
-                daemon = self.start_standard_daemon()
+                daemon = self.start_standard_daemon(ctltest.RETRIER)
+                self.wait_for_state("retrier", "restarting")
                 client = self.ctl_background("stop", *names)
                 self.wait_for_state("stubborn", "stopping")
-                failer = harness.service_path(self.bus, "failer")
-                harness.wait_until(lambda: harness.get_property(self.bus, failer, "LastErrors"),
-                                   "the daemon to answer the Stop of failer")
+                # The run's failures are announced before the reply is sent.
+                self.wait_for_state("retrier", "stopped")
+                retrier = harness.service_path(self.bus, "retrier")
+                harness.wait_until(lambda: harness.get_property(self.bus, retrier, "LastErrors"),
+                                   "the daemon to answer the Stop of retrier")
                 self.kill_daemon(daemon)
                 result = client.finish()
                 self.assertResult(result, FAILURE, stderr=(
                     f"bgservicectl: no reply from bgserviced (org.bgservice1 on the bus at "
                     f"{self.bus.address}) to stop “stubborn”: Message recipient disconnected "
                     "from message bus without replying\n"))
-                self.assertEqual(ctltest.sorted_lines(result.stdout), ctltest.FAILER_LINES,
+                self.assertEqual(result.stdout, "\n".join(ctltest.RETRIER_LINES) + "\n",
                                  result.describe())
 
     def test_gone_between_commands(self):
@@ -211,10 +214,10 @@ class DaemonGoneTest(ctltest.CtlTestCase):
         self.assertResult(self.ctl("stop", "stubborn"), OK)
         self.assertEqual(self.daemon.stop(), 0, self.daemon.read_log())
         self.start_daemon("[Service sleeper]\nType=exec\nExec=sleep 1000\nAutoStart=false\n")
-        self.assertResult(self.ctl("list"), OK, stdout="sleeper\tstopped\t0\n", stderr="")
+        self.assertResult(self.ctl("list"), OK, stdout="sleeper\tstopped\t0\t0\n", stderr="")
         self.assertResult(self.ctl("start", "sleeper"), OK, stdout="", stderr="")
-        self.assertResult(self.ctl("status", "sleeper"), OK,
-                          stdout="sleeper\n  state: running\n  tasks: 1\n  last errors: none\n")
+        self.assertStatus(self.ctl("status", "sleeper"), OK,
+                          ctltest.status_block("sleeper", "running", 1))
         self.assertResult(self.ctl("status", "clock"), NO_SUCH_SERVICE, stdout="",
                           stderr="bgservicectl: no such service: clock\n")
 

@@ -5,26 +5,29 @@ import ctltest
 import harness
 from ctltest import FAILURE, IDLE, OK
 
+# NAME, STATE, TASKS, RESTARTS. failer's tasks failed at start-up, and it
+# restarts never: failed.
 PIPE_LIST = (
-    "clock\trunning\t1\n"
-    "failer\tstopped\t0\n"
-    f"{IDLE}\tstopped\t0\n"
-    "lingerer\trunning\t1\n"
-    "sleeper\trunning\t3\n"
-    "stubborn\trunning\t1\n"
+    "clock\trunning\t1\t0\n"
+    "failer\tfailed\t0\t0\n"
+    f"{IDLE}\tstopped\t0\t0\n"
+    "lingerer\trunning\t1\t0\n"
+    "sleeper\trunning\t3\t0\n"
+    "stubborn\trunning\t1\t0\n"
 )
 
 # The wide name takes eleven columns: "idle " and three characters of two.
+# STATE is as wide as "restarting", the widest state.
 TTY_LIST = (
-    "NAME         STATE     TASKS\n"
-    "clock        running       1\n"
-    "failer       stopped       0\n"
-    "idle 日本語  stopped       0\n"
-    "lingerer     running       1\n"
-    "sleeper      running       3\n"
-    "stubborn     running       1\n"
+    "NAME         STATE       TASKS  RESTARTS\n"
+    "clock        running         1         0\n"
+    "failer       failed          0         0\n"
+    "idle 日本語  stopped         0         0\n"
+    "lingerer     running         1         0\n"
+    "sleeper      running         3         0\n"
+    "stubborn     running         1         0\n"
     "\n"
-    "6 services, 4 running.\n"
+    "6 services, 4 running, 1 failed.\n"
 )
 
 
@@ -38,7 +41,7 @@ class ListTest(ctltest.CtlTestCase):
         names = [line.split("\t")[0] for line in result.stdout.splitlines()]
         self.assertEqual(names, sorted(self.services()))
         for line in result.stdout.splitlines():
-            self.assertEqual(len(line.split("\t")), 3, line)
+            self.assertEqual(len(line.split("\t")), 4, line)
 
     def test_terminal_header_aligned_columns_and_count(self):
         # 2
@@ -55,15 +58,15 @@ class ListTest(ctltest.CtlTestCase):
         status, output = self.ctl_tty("list")
         self.assertEqual(status, OK, output)
         self.assertEqual(output, (
-            "NAME         STATE     TASKS\n"
-            "clock        stopped       0\n"
-            "failer       stopped       0\n"
-            "idle 日本語  running       1\n"
-            "lingerer     running       1\n"
-            "sleeper      stopped       0\n"
-            "stubborn     running       1\n"
+            "NAME         STATE       TASKS  RESTARTS\n"
+            "clock        stopped         0         0\n"
+            "failer       failed          0         0\n"
+            "idle 日本語  running         1         0\n"
+            "lingerer     running         1         0\n"
+            "sleeper      stopped         0         0\n"
+            "stubborn     running         1         0\n"
             "\n"
-            "6 services, 3 running.\n"))
+            "6 services, 3 running, 1 failed.\n"))
 
     def test_stopping_while_a_stop_runs(self):
         # 3: lingerer takes 2 s to end after its SIGTERM.
@@ -72,16 +75,16 @@ class ListTest(ctltest.CtlTestCase):
         self.wait_for_state("lingerer", "stopping")
         result = self.ctl("list")
         self.assertResult(result, OK, stderr="")
-        self.assertIn("lingerer\tstopping\t1\n", result.stdout)
-        self.assertIn("sleeper\trunning\t3\n", result.stdout)
+        self.assertIn("lingerer\tstopping\t1\t0\n", result.stdout)
+        self.assertIn("sleeper\trunning\t3\t0\n", result.stdout)
         status, output = self.ctl_tty("list")
         self.assertEqual(status, OK, output)
-        self.assertIn("lingerer     stopping      1\n", output)
-        self.assertTrue(output.endswith("\n6 services, 4 running.\n"), output)
+        self.assertIn("lingerer     stopping        1         0\n", output)
+        self.assertTrue(output.endswith("\n6 services, 4 running, 1 failed.\n"), output)
 
         self.assertResult(stop.finish(), OK, stdout="", stderr="")
         result = self.ctl("list")
-        self.assertIn("lingerer\tstopped\t0\n", result.stdout)
+        self.assertIn("lingerer\tstopped\t0\t0\n", result.stdout)
 
     def test_reading_is_open_to_nobody(self):
         # 4
@@ -102,8 +105,8 @@ class ListTest(ctltest.CtlTestCase):
         status, output = self.ctl_tty("list")
         self.assertEqual(status, OK, output)
         self.assertEqual(output, (
-            "NAME   STATE     TASKS\n"
-            "clock  running       1\n"
+            "NAME   STATE       TASKS  RESTARTS\n"
+            "clock  running         1         0\n"
             "\n"
             "1 service, 1 running.\n"))
 

@@ -16,7 +16,7 @@ import subprocess
 
 import ctltest
 import harness
-from ctltest import IDLE, NO_SUCH_SERVICE, NOT_RUNNING, OK, TASKS_FAILED
+from ctltest import IDLE, NO_SUCH_SERVICE, NOT_FAILED, NOT_RUNNING, OK, TASKS_FAILED, status_block
 
 RLO_NAME = "a\u202eb \u2028c"
 RLO_SHOWN = "a\\u{202E}b \\u{2028}c"
@@ -58,8 +58,7 @@ class OutputSafetyTest(ctltest.CtlTestCase):
     def setUp(self):
         super().setUp()
         self.start_daemon(CONFIG)
-        harness.wait_until(lambda: self.services()["hostile"] == (False, 0),
-                           "the task of hostile to fail")
+        self.wait_for_state("hostile", "failed")
 
     def assertSafe(self, text):
         for character in FORBIDDEN:
@@ -76,15 +75,15 @@ class OutputSafetyTest(ctltest.CtlTestCase):
         # Tabs separate the fields; nothing else may be raw.
         self.assertSafe(result.stdout.replace("\t", ""))
         self.assertResult(result, OK, stderr="", stdout=(
-            f"{SPACED}\trunning\t1\n"
-            f"{RLO_SHOWN}\trunning\t1\n"
-            "hostile\tstopped\t0\n"
-            f"{IDLE}\tstopped\t0\n"))
-        # One line a service, three fields a line.
+            f"{SPACED}\trunning\t1\t0\n"
+            f"{RLO_SHOWN}\trunning\t1\t0\n"
+            "hostile\tfailed\t0\t0\n"
+            f"{IDLE}\tstopped\t0\t0\n"))
+        # One line a service, four fields a line.
         lines = result.stdout.split("\n")
         self.assertEqual(lines[-1], "")
         self.assertEqual(len(lines) - 1, len(self.services()))
-        self.assertEqual([len(line.split("\t")) for line in lines[:-1]], [3, 3, 3, 3])
+        self.assertEqual([len(line.split("\t")) for line in lines[:-1]], [4, 4, 4, 4])
 
     def test_list_on_a_terminal(self):
         # The escapes count for what they take on the screen: RLO_SHOWN
@@ -93,25 +92,29 @@ class OutputSafetyTest(ctltest.CtlTestCase):
         self.assertEqual(status, OK, output)
         self.assertSafe(output)
         self.assertEqual(output, (
-            "NAME                  STATE     TASKS\n"
-            " spaced               running       1\n"
-            "a\\u{202E}b \\u{2028}c  running       1\n"
-            "hostile               stopped       0\n"
-            "idle 日本語           stopped       0\n"
+            "NAME                  STATE       TASKS  RESTARTS\n"
+            " spaced               running         1         0\n"
+            "a\\u{202E}b \\u{2028}c  running         1         0\n"
+            "hostile               failed          0         0\n"
+            "idle 日本語           stopped         0         0\n"
             "\n"
-            "4 services, 2 running.\n"))
+            "4 services, 2 running, 1 failed.\n"))
 
     def test_error_messages_escaped(self):
         # 46: wait, status, stop: one line per error, controls escaped.
         self.assertResult(self.ctl_safe("wait", "hostile"), TASKS_FAILED, stderr="",
                           stdout=f"hostile: instance-1: {HOSTILE_ERROR}\n")
-        self.assertResult(self.ctl_safe("status", "hostile"), NOT_RUNNING, stderr="", stdout=(
-            "hostile\n  state: stopped\n  tasks: 0\n  last errors:\n"
-            f"    instance-1: {HOSTILE_ERROR}\n"))
+        self.assertStatus(self.ctl_safe("status", "hostile"), NOT_RUNNING, status_block(
+            "hostile", "failed", 0, errors=[f"instance-1: {HOSTILE_ERROR}"]))
+        self.assertResult(self.ctl_safe("is-failed", "hostile"), OK, stdout="failed\n",
+                          stderr="")
+        # Run again, failed again: the errors of the new run, as safe.
+        changed = self.properties("hostile")["StateTimestamp"]
         self.assertResult(self.ctl_safe("restart", "hostile"), OK, stdout="", stderr="")
-        harness.wait_until(lambda: self.services()["hostile"] == (False, 0),
-                           "the task of hostile to fail again")
-        self.assertResult(self.ctl_safe("stop", "hostile"), TASKS_FAILED, stderr="",
+        harness.wait_until(lambda: self.properties("hostile")["StateTimestamp"] > changed,
+                           "hostile to run again")
+        self.wait_for_state("hostile", "failed")
+        self.assertResult(self.ctl_safe("wait", "hostile"), TASKS_FAILED, stderr="",
                           stdout=f"hostile: instance-1: {HOSTILE_ERROR}\n")
 
     def test_every_command_with_names_that_need_escaping(self):
@@ -119,15 +122,18 @@ class OutputSafetyTest(ctltest.CtlTestCase):
         for name, shown in ((IDLE, IDLE), (RLO_NAME, RLO_SHOWN), (SPACED, SPACED)):
             with self.subTest(name=shown):
                 self.assertResult(self.ctl_safe("start", name), OK, stdout="", stderr="")
-                self.assertResult(self.ctl_safe("status", name), OK, stderr="", stdout=(
-                    f"{shown}\n  state: running\n  tasks: 1\n  last errors: none\n"))
+                self.assertStatus(self.ctl_safe("status", name), OK,
+                                  status_block(shown, "running", 1))
+                self.assertResult(self.ctl_safe("is-failed", name), NOT_FAILED,
+                                  stdout="running\n", stderr="")
+                self.assertResult(self.ctl_safe("reset-failed", name), OK, stdout="", stderr="")
                 self.assertResult(self.ctl_safe("restart", name), OK, stdout="", stderr="")
                 self.assertEqual(self.services()[name], (True, 1))
                 self.assertResult(self.ctl_safe("stop", name), OK, stdout="", stderr="")
                 self.assertEqual(self.services()[name], (False, 0))
                 self.assertResult(self.ctl_safe("wait", name), OK, stdout="", stderr="")
-                self.assertResult(self.ctl_safe("status", name), NOT_RUNNING, stderr="", stdout=(
-                    f"{shown}\n  state: stopped\n  tasks: 0\n  last errors: none\n"))
+                self.assertStatus(self.ctl_safe("status", name), NOT_RUNNING,
+                                  status_block(shown, "stopped", 0))
 
     def test_hostile_arguments(self):
         # What the user typed is escaped too when it comes back.
@@ -137,6 +143,11 @@ class OutputSafetyTest(ctltest.CtlTestCase):
                           stderr="bgservicectl: no such service: a\\u{202E}b\n")
         self.assertResult(self.ctl_safe("status", b"\xff\xfeab"), NO_SUCH_SERVICE, stdout="",
                           stderr="bgservicectl: no such service: \\xff\\xfeab (not valid UTF-8)\n")
+        for command in ("is-failed", "reset-failed"):
+            self.assertResult(self.ctl_safe(command, "\x1b[2J", b"\xff"), NO_SUCH_SERVICE,
+                              stdout="", stderr=(
+                                  "bgservicectl: no such service: \\xff (not valid UTF-8)\n"
+                                  "bgservicectl: no such service: \\x1b[2J\n"))
         # RLO_NAME with its separator as a newline is another name.
         self.assertResult(self.ctl_safe("status", "a\u202eb \nc"), NO_SUCH_SERVICE, stdout="",
                           stderr="bgservicectl: no such service: a\\u{202E}b \\nc\n")
@@ -168,13 +179,13 @@ class TestHostNamesTest(ctltest.CtlTestCase):
     def test_list(self):
         result = self.ctl("list")
         self.assertResult(result, OK, stderr="", stdout=(
-            "[bracketed]\trunning\t1\n"
-            "a=b #c\trunning\t1\n"
-            "back\\slash\trunning\t1\n"
-            "failing\tstopped\t0\n"
-            f"{self.LONG}\trunning\t1\n"
-            "many\trunning\t1000\n"
-            "slow\trunning\t1\n"))
+            "[bracketed]\trunning\t1\t0\n"
+            "a=b #c\trunning\t1\t0\n"
+            "back\\slash\trunning\t1\t0\n"
+            "failing\tfailed\t0\t0\n"
+            f"{self.LONG}\trunning\t1\t0\n"
+            "many\trunning\t1000\t0\n"
+            "slow\trunning\t1\t0\n"))
 
     def test_narrow_terminal(self):
         # A name too wide for a 40-column terminal gets a line of its own;
@@ -182,17 +193,17 @@ class TestHostNamesTest(ctltest.CtlTestCase):
         status, output = self.ctl_tty("list", columns=40)
         self.assertEqual(status, OK, output)
         self.assertEqual(output, (
-            "NAME         STATE     TASKS\n"
-            "[bracketed]  running       1\n"
-            "a=b #c       running       1\n"
-            "back\\slash   running       1\n"
-            "failing      stopped       0\n"
+            "NAME         STATE       TASKS  RESTARTS\n"
+            "[bracketed]  running         1         0\n"
+            "a=b #c       running         1         0\n"
+            "back\\slash   running         1         0\n"
+            "failing      failed          0         0\n"
             f"{self.LONG}\n"
-            "             running       1\n"
-            "many         running    1000\n"
-            "slow         running       1\n"
+            "             running         1         0\n"
+            "many         running      1000         0\n"
+            "slow         running         1         0\n"
             "\n"
-            "7 services, 6 running.\n"))
+            "7 services, 6 running, 1 failed.\n"))
 
     def test_errors_of_other_domains(self):
         result = self.ctl("wait", "failing")
@@ -206,8 +217,8 @@ class TestHostNamesTest(ctltest.CtlTestCase):
         for name in ("[bracketed]", "a=b #c", "back\\slash", self.LONG):
             with self.subTest(name=name):
                 self.assertResult(self.ctl("stop", name), OK, stdout="", stderr="")
-                self.assertResult(self.ctl("status", name), NOT_RUNNING, stderr="", stdout=(
-                    f"{name}\n  state: stopped\n  tasks: 0\n  last errors: none\n"))
+                self.assertStatus(self.ctl("status", name), NOT_RUNNING,
+                                  status_block(name, "stopped", 0))
                 self.assertResult(self.ctl("restart", name), OK, stdout="", stderr="")
                 self.assertEqual(self.services()[name], (True, 1))
 

@@ -1,10 +1,12 @@
 """bgservicectl restart and wait against bgserviced: checks 30 to 33 and
 35 to 37 of tests/ctl/README-integration.md (those as nobody are in
-test_ctl_access.py, those with signals in test_ctl_signals.py)."""
+test_ctl_access.py, those with signals in test_ctl_signals.py, waits for
+runs that fail while waited for in test_ctl_supervision.py)."""
 
 import ctltest
 import harness
-from ctltest import FAILER_LINES, IDLE, NO_SUCH_SERVICE, OK, TASKS_FAILED, sorted_lines
+from ctltest import (FAILER_LINES, IDLE, NO_SUCH_SERVICE, OK, RETRIER, RETRIER_LINES,
+                     TASKS_FAILED, sorted_lines)
 
 
 class RestartTest(ctltest.CtlTestCase):
@@ -27,14 +29,28 @@ class RestartTest(ctltest.CtlTestCase):
         self.assertEqual(self.services()[IDLE], (True, 1))
 
     def test_restart_failed_service(self):
-        # 32: the errors of the stop; then it runs (and fails) again.
+        # 32: failer's run had ended: the restart stops nothing, prints
+        # nothing, and runs it again; it fails again, as wait tells.
         self.start_standard_daemon()
-        result = self.ctl("restart", "failer")
-        self.assertResult(result, TASKS_FAILED, stderr="")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        self.assertResult(self.ctl("restart", "failer"), OK, stdout="", stderr="")
         result = self.ctl("wait", "failer")
         self.assertResult(result, TASKS_FAILED, stderr="")
         self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        self.assertEqual(self.state("failer"), "failed")
+
+    def test_restart_restarting_service(self):
+        # 32: a run under way that had failures: the restart ends it and
+        # prints them (exit 1), then starts the service by hand.
+        self.start_standard_daemon(RETRIER)
+        self.wait_for_state("retrier", "restarting")
+        changed = self.properties("retrier")["StateTimestamp"]
+        result = self.ctl("restart", "retrier")
+        self.assertResult(result, TASKS_FAILED, stdout="\n".join(RETRIER_LINES) + "\n",
+                          stderr="")
+        # Its new run fails too: restarting again, an hour away.
+        harness.wait_until(lambda: self.properties("retrier")["StateTimestamp"] > changed,
+                           "retrier to change state")
+        self.wait_for_state("retrier", "restarting")
 
     def test_restart_message(self):
         # 33
@@ -50,11 +66,12 @@ class RestartTest(ctltest.CtlTestCase):
         self.assertEqual(self.services()["clock"], (True, 1))
 
     def test_restart_several_with_an_unknown_one(self):
-        # 4 beats 1: every known service restarted, failer's errors printed.
-        self.start_standard_daemon()
-        result = self.ctl("restart", "clock", "nosuch", "failer", IDLE)
-        self.assertResult(result, NO_SUCH_SERVICE, stderr="bgservicectl: no such service: nosuch\n")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        # 4 beats 1: every known service restarted, retrier's errors printed.
+        self.start_standard_daemon(RETRIER)
+        self.wait_for_state("retrier", "restarting")
+        result = self.ctl("restart", "clock", "nosuch", "retrier", IDLE)
+        self.assertResult(result, NO_SUCH_SERVICE, stderr="bgservicectl: no such service: nosuch\n",
+                          stdout="\n".join(RETRIER_LINES) + "\n")
         self.assertEqual(self.services()["clock"], (True, 1))
         self.assertEqual(self.services()[IDLE], (True, 1))
 
@@ -64,12 +81,15 @@ class WaitTest(ctltest.CtlTestCase):
         super().setUp()
         self.start_standard_daemon()
 
-    def test_wait_failed_service_reports_errors_once(self):
-        # 35
-        result = self.ctl("wait", "failer")
-        self.assertResult(result, TASKS_FAILED, stderr="")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
-        self.assertResult(self.ctl("wait", "failer"), OK, stdout="", stderr="")
+    def test_wait_failed_service_reports_errors_every_time(self):
+        # 35: failer failed before the call: Wait answers at once with the
+        # errors of its last run, to every caller, as often as asked.
+        first = self.ctl("wait", "failer")
+        self.assertResult(first, TASKS_FAILED, stderr="")
+        self.assertEqual(sorted_lines(first.stdout), FAILER_LINES, first.describe())
+        self.assertResult(self.ctl("wait", "failer"), TASKS_FAILED, stdout=first.stdout, stderr="")
+        self.assertResult(self.ctl("wait", "failer", "failer"), TASKS_FAILED,
+                          stdout=first.stdout * 2, stderr="")
 
     def test_wait_stopped_service(self):
         # 36

@@ -4,7 +4,10 @@ test_ctl_access.py)."""
 
 import ctltest
 import harness
-from ctltest import FAILER_LINES, IDLE, NO_SUCH_SERVICE, OK, TASKS_FAILED, sorted_lines
+from ctltest import (IDLE, NO_SUCH_SERVICE, OK, RETRIER, RETRIER_LINES, TASKS_FAILED,
+                     status_block)
+
+RETRIER_OUTPUT = "\n".join(RETRIER_LINES) + "\n"
 
 # Two services whose stops take 3 s each: together, 3 s if the stops run
 # at once, 6 s one after the other.
@@ -31,7 +34,7 @@ class StartTest(ctltest.CtlTestCase):
         self.assertEqual(self.services()[IDLE], (False, 0))
         self.assertResult(self.ctl("start", IDLE), OK, stdout="", stderr="")
         self.assertEqual(self.services()[IDLE], (True, 1))
-        self.assertIn(f"{IDLE}\trunning\t1\n", self.ctl("list").stdout)
+        self.assertIn(f"{IDLE}\trunning\t1\t0\n", self.ctl("list").stdout)
 
     def test_start_running_service_does_nothing(self):
         # 14
@@ -65,21 +68,26 @@ class StopTest(ctltest.CtlTestCase):
         # Not running: nothing to do, nothing printed.
         self.assertResult(self.ctl("stop", "sleeper"), OK, stdout="", stderr="")
 
-    def test_stop_failed_service_prints_each_error_once(self):
-        # 21: failer's two tasks failed at start-up; nobody asked yet.
+    def test_stop_prints_the_errors_of_the_run_it_ended(self):
+        # 21: retrier's run failed and waits for its restart; the stop ends
+        # that run and prints its failure.
+        self.start_standard_daemon(RETRIER)
+        self.wait_for_state("retrier", "restarting")
+        self.assertResult(self.ctl("stop", "retrier"), TASKS_FAILED, stdout=RETRIER_OUTPUT,
+                          stderr="")
+        # Stopped by hand: stopped, not failed, and no restart to come.
+        self.assertEqual(self.state("retrier"), "stopped")
+        self.assertEqual(self.services()["retrier"], (False, 0))
+        # The run ended: a second stop has nothing to end, nothing to tell.
+        self.assertResult(self.ctl("stop", "retrier"), OK, stdout="", stderr="")
+
+    def test_stop_failed_service_prints_nothing(self):
+        # 21: failer's run ended (failed) before the stop: nothing to stop,
+        # nothing printed; it stays failed, with its errors.
         self.start_standard_daemon()
-        result = self.ctl("stop", "failer")
-        self.assertResult(result, TASKS_FAILED, stderr="")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
-        # Reported: a second stop has nothing to tell.
         self.assertResult(self.ctl("stop", "failer"), OK, stdout="", stderr="")
-        # Started again, failed again, stopped: the errors of that run.
-        self.assertResult(self.ctl("start", "failer"), OK, stdout="", stderr="")
-        harness.wait_until(lambda: self.services()["failer"] == (False, 0),
-                           "the tasks of failer to fail again")
-        result = self.ctl("stop", "failer")
-        self.assertResult(result, TASKS_FAILED, stderr="")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        self.assertEqual(self.state("failer"), "failed")
+        self.assertEqual(len(self.properties("failer")["LastErrors"]), 2)
 
     def test_cancelled_tasks_are_not_errors(self):
         # Stopping cancels: clock's task, sleeper's processes killed by
@@ -92,14 +100,14 @@ class StopTest(ctltest.CtlTestCase):
         services = self.services()
         for name in ("clock", "sleeper", "stubborn"):
             self.assertEqual(services[name], (False, 0), name)
-        self.assertResult(self.ctl("status", "stubborn"), ctltest.NOT_RUNNING,
-                          stdout="stubborn\n  state: stopped\n  tasks: 0\n  last errors: none\n")
+        self.assertStatus(self.ctl("status", "stubborn"), ctltest.NOT_RUNNING,
+                          status_block("stubborn", "stopped", 0))
 
     def test_errors_only_of_the_failed_service(self):
-        self.start_standard_daemon()
-        result = self.ctl("stop", "clock", "failer", "sleeper")
-        self.assertResult(result, TASKS_FAILED, stderr="")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        self.start_standard_daemon(RETRIER)
+        self.wait_for_state("retrier", "restarting")
+        result = self.ctl("stop", "clock", "retrier", "sleeper", "failer")
+        self.assertResult(result, TASKS_FAILED, stdout=RETRIER_OUTPUT, stderr="")
         self.assertEqual(self.services()["clock"], (False, 0))
         self.assertEqual(self.services()["sleeper"], (False, 0))
 
@@ -132,10 +140,11 @@ class StopTest(ctltest.CtlTestCase):
 
     def test_no_such_service_beats_failed_tasks(self):
         # 25: 4 beats 1; the errors are printed all the same.
-        self.start_standard_daemon()
-        result = self.ctl("stop", "failer", "nosuch")
-        self.assertResult(result, NO_SUCH_SERVICE, stderr="bgservicectl: no such service: nosuch\n")
-        self.assertEqual(sorted_lines(result.stdout), FAILER_LINES, result.describe())
+        self.start_standard_daemon(RETRIER)
+        self.wait_for_state("retrier", "restarting")
+        result = self.ctl("stop", "retrier", "nosuch")
+        self.assertResult(result, NO_SUCH_SERVICE, stdout=RETRIER_OUTPUT,
+                          stderr="bgservicectl: no such service: nosuch\n")
 
 
 if __name__ == "__main__":
