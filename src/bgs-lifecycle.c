@@ -135,6 +135,14 @@ set_last_error (BgsLifecycle *self,
   self->last_error_changed = TRUE;
 }
 
+/* A restart is coming: last-error shows the run's failures so far, so that
+ * a restarting service says why. */
+static void
+show_run_failures (BgsLifecycle *self)
+{
+  set_last_error (self, self->run_start, bgs_failure_log_end (&self->failures), FALSE);
+}
+
 const GError *
 bgs_lifecycle_peek_last_error (BgsLifecycle *self)
 {
@@ -314,7 +322,6 @@ on_restart_due (gpointer user_data)
   self->restart_wanted = FALSE;
   self->n_restarts++;
   bgs_start_limit_record (&self->limit, &self->policy, g_get_monotonic_time ());
-  set_last_error (self, self->run_start, bgs_failure_log_end (&self->failures), FALSE);
   bgs_service_notify_change (owner, BGS_SERVICE_CHANGE_N_RESTARTS);
   announce (self);
 
@@ -347,6 +354,7 @@ plan_restart (BgsLifecycle *self)
     }
 
   self->restart_wanted = TRUE;
+  show_run_failures (self);
   self->restart_source = g_timeout_source_new (delay_ms);
   g_source_set_callback (self->restart_source, on_restart_due, g_object_ref (self->owner),
                          g_object_unref);
@@ -405,6 +413,7 @@ bgs_lifecycle_failed (BgsLifecycle *self)
     return;
 
   self->restart_wanted = TRUE;
+  show_run_failures (self);
   announce (self);
   if (self->in_run && self->restart_wanted && !self->cancelled)
     BGS_SERVICE_GET_CLASS (self->owner)->cancel (self->owner, "restarting after a failure");

@@ -535,8 +535,9 @@ bgs_service_class_init (BgsServiceClass *klass)
    *
    * Every failure of the most recent run, automatic restarts included, as
    * one %BGS_ERROR_TASKS_FAILED group; %NULL after a run without failures.
-   * Set at each automatic restart and when a run ends, whether or not
-   * anyone waits; reading it consumes nothing. Bindings, which cannot see
+   * Set when a restart is coming (so a restarting service tells why) and
+   * when a run ends, whether or not anyone waits; reading it consumes
+   * nothing. Bindings, which cannot see
    * inside a group, read the same failures with
    * bgs_service_get_last_failures().
    */

@@ -487,6 +487,13 @@ test_cancel_drops_restart (void)
                    bgs_service_get_n_tasks (s) == 0);
   g_assert_true (bgs_service_is_running (s));
 
+  /* Restarting says why before the restart comes. */
+  {
+    g_autoptr(GError) last = bgs_service_dup_last_error (s);
+
+    g_assert_error (test_error_at (last, 0), TEST_ERROR, 1);
+  }
+
   /* Stop during the delay: the run ends at once with its failure. */
   g_assert_false (bgs_service_stop (s, "no restart", NULL, &error));
   g_assert_error (test_error_at (error, 0), TEST_ERROR, 1);
