@@ -89,8 +89,9 @@ Exec=sh -c "exit 6"
 Restart=on-failure
 RestartSec=1h
 """
-RETRIER_LINES = ['retrier: instance-1: “sh -c "exit 6"” exited with status 6 '
-                 "(g-spawn-exit-error-quark 6)"]
+RETRIER_ERROR = ('instance-1: “sh -c "exit 6"” exited with status 6 '
+                 "(g-spawn-exit-error-quark 6)")
+RETRIER_LINES = [f"retrier: {RETRIER_ERROR}"]
 
 # What status prints after "state: S" when the state ever changed; see
 # mask_since().

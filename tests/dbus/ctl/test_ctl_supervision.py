@@ -138,8 +138,10 @@ class StatusTest(SupervisionTestCase):
             errors=[FLAPPER_LINE.removeprefix("flapper: ")] * 2))
 
     def test_restarting_counts_as_running(self):
-        # 49: exit 3 for failed and stopped services, not for restarting.
-        retrier = status_block("retrier", "restarting", 0, policy="on-failure")
+        # 49: exit 3 for failed and stopped services, not for restarting,
+        # which already shows the failure it restarts for.
+        retrier = status_block("retrier", "restarting", 0, policy="on-failure",
+                               errors=[ctltest.RETRIER_ERROR])
         self.assertStatus(self.ctl("status", "retrier"), OK, retrier)
         self.assertStatus(self.ctl("status", "retrier", "clock"), OK,
                           retrier + "\n" + status_block("clock", "running", 1))
