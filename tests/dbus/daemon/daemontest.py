@@ -84,6 +84,13 @@ def start(bus, name):
     busctl(bus, "call", BUS_NAME, path, SERVICE_IFACE, "Start")
 
 
+def reset_failed(bus, name, **kwargs):
+    """Service.ResetFailed (no reply arguments); returns busctl's
+    CompletedProcess (with check=False, to look at a refusal)."""
+    path = harness.service_path(bus, name)
+    return busctl(bus, "call", BUS_NAME, path, SERVICE_IFACE, "ResetFailed", **kwargs)
+
+
 def stop(bus, name, message="stopped by the test"):
     """Service.Stop; returns its errors, as [task, domain, code, message] lists."""
     return service_call(bus, name, "Stop", "s", message)[0]
@@ -101,7 +108,8 @@ def is_running(bus, name):
 
 
 def get_state(bus, name):
-    """The State property: "stopped", "running" or "stopping"."""
+    """The State property: "stopped", "running", "stopping", "restarting"
+    or "failed"."""
     return harness.get_property(bus, harness.service_path(bus, name), "State")
 
 
