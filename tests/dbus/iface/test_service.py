@@ -174,9 +174,8 @@ class MethodsTest(ifacetest.IfaceTestCase):
         first = client.get(FAILER, SERVICE_IFACE, "StateTimestamp")
         self.assert_state_time(first)
         # A new run, which fails the same way: its own failure, not two.
-        waiting = client.call_async(FAILER, SERVICE_IFACE, "Wait")
         client.call(FAILER, SERVICE_IFACE, "Start")
-        self.assertEqual(waiting.result(), ([FAILER_ERROR],))
+        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
         self.assertEqual(client.get(FAILER, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
         self.assertEqual(client.get(FAILER, SERVICE_IFACE, "State"), "failed")
         self.assertGreater(client.get(FAILER, SERVICE_IFACE, "StateTimestamp"), first)
