@@ -306,8 +306,12 @@ class StopWhileRestartingTest(RestartTestCase):
         self.assertEqual(self.prop("patient", "LastErrors"), [self.exit_error(script, 4)])
         self.assertEqual(live_children(daemon.process.pid), [])
         self.assertEqual(len(read_lines(starts)), 1)
+        # Started by hand (running at once), it fails again and waits to
+        # restart: the shutdown ends that run, with its failure.
         start(self.bus, "patient")
-        harness.wait_until(lambda: len(read_lines(starts)) == 2, "the start by hand")
+        harness.wait_until(lambda: get_state(self.bus, "patient") == "restarting",
+                           "the new run to fail")
+        self.assertEqual(len(read_lines(starts)), 2)
         self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
 
     def test_no_restart_comes_after_a_stop_in_the_delay(self):
