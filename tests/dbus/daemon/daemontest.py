@@ -170,6 +170,28 @@ def commands_of(daemon, *argv):
     return [pid for pid in live_children(daemon.process.pid) if cmdline(pid) == list(argv)]
 
 
+def signal_set(pid, field):
+    """The signals of field of /proc/pid/status ("SigIgn": ignored,
+    "SigCgt": caught), as numbers; empty once pid has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    mask = int(line.split()[1], 16)
+                    return {n for n in range(1, 65) if mask & (1 << (n - 1))}
+    except OSError:
+        pass
+    return set()
+
+
+def wait_handling(pids, number, field="SigIgn"):
+    """Polls until every process of pids lists signal number in field: a
+    shell has run its trap (`trap '' SIG` for SigIgn, `trap CMD SIG` for
+    SigCgt) and from then on meets the signal the way the test wants."""
+    harness.wait_until(lambda: all(number in signal_set(pid, field) for pid in pids),
+                       f"{pids} to have signal {number} in {field}")
+
+
 def wait_for_children(daemon, count, *argv, what=None):
     """Polls until the daemon has count live children running argv."""
     return harness.wait_until(lambda: (pids := commands_of(daemon, *argv)) and len(pids) == count

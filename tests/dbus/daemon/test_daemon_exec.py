@@ -158,6 +158,7 @@ class ExecTest(daemontest.DaemonTestCase):
                                    "TimeoutStopSec=2\n")
         recorder = self.task_failed_recorder()
         [leader] = wait_for_children(daemon, 1, "/bin/sh", script)
+        daemontest.wait_handling([leader], signal.SIGTERM)
         started = time.monotonic()
         errors = stop(self.bus, "deaf")
         elapsed = time.monotonic() - started
@@ -174,7 +175,8 @@ class ExecTest(daemontest.DaemonTestCase):
                                          "trap '' TERM\nwhile :; do sleep 0.1; done\n")
         daemon = self.start_daemon(f"[Service deaf]\nType=exec\nExec={script}\n"
                                    "TimeoutStopSec=0.5\n")
-        wait_for_children(daemon, 1, "/bin/sh", script)
+        deaf = wait_for_children(daemon, 1, "/bin/sh", script)
+        daemontest.wait_handling(deaf, signal.SIGTERM)
         started = time.monotonic()
         self.assertEqual(stop(self.bus, "deaf"), [])
         elapsed = time.monotonic() - started
@@ -188,6 +190,7 @@ class ExecTest(daemontest.DaemonTestCase):
         daemon = self.start_daemon(f"[Service deaf]\nType=exec\nExec={script}\n"
                                    "TimeoutStopSec=0\n")
         [leader] = wait_for_children(daemon, 1, "/bin/sh", script)
+        daemontest.wait_handling([leader], signal.SIGTERM)
         started = time.monotonic()
         self.assertEqual(stop(self.bus, "deaf"), [])
         self.assertLess(time.monotonic() - started, 5)
@@ -202,6 +205,7 @@ class ExecTest(daemontest.DaemonTestCase):
         daemon = self.start_daemon(f"[Service deaf]\nType=exec\nExec={script}\n"
                                    "TimeoutStopSec=infinity\n")
         [leader] = wait_for_children(daemon, 1, "/bin/sh", script)
+        daemontest.wait_handling([leader], signal.SIGTERM)
         path = harness.service_path(self.bus, "deaf")
         stopping = subprocess.Popen(["busctl", f"--address={self.bus.address}", "--json=short",
                                      "--timeout=60", "call", harness.BUS_NAME, path,
@@ -248,7 +252,8 @@ class ExecTest(daemontest.DaemonTestCase):
                                          "while :; do sleep 0.05; done\n")
         daemon = self.start_daemon(f"[Service polite]\nType=exec\nExec={script}\n"
                                    "TimeoutStopSec=30\n")
-        wait_for_children(daemon, 1, "/bin/sh", script)
+        polite = wait_for_children(daemon, 1, "/bin/sh", script)
+        daemontest.wait_handling(polite, signal.SIGTERM, "SigCgt")
         started = time.monotonic()
         self.assertEqual(stop(self.bus, "polite"), [])
         self.assertLess(time.monotonic() - started, 15)
