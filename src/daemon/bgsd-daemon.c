@@ -235,11 +235,23 @@ claim_bus_name (BgsdDaemon  *daemon,
 
 /* ---- stopping -------------------------------------------------------- */
 
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 /*
  * Every service stopped. The daemon leaves failed work behind when the last
  * run of a service had failures: the run the stop ended, or an earlier one
  * that left the service failed and nobody reset. Those are logged, and
  * make the exit status 1.
+ *
+ * The loop quits once nothing more urgent is left: the bus announces the
+ * states the stop left and answers the calls waiting for the runs it ended
+ * (Wait, Stop, Restart, StopAll) from an idle of default priority, which
+ * must run before the connection goes.
  */
 static void
 on_all_stopped (GObject      *source,
@@ -255,7 +267,7 @@ on_all_stopped (GObject      *source,
       daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
 
   g_message ("Every service stopped; exiting with status %d", daemon->exit_status);
-  g_main_loop_quit (daemon->loop);
+  g_idle_add_full (G_PRIORITY_LOW, quit_loop, daemon->loop, NULL);
 }
 
 static void
