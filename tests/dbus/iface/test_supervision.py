@@ -369,5 +369,36 @@ class MethodsWhileRestartingTest(SupervisionTestCase):
         self.assertEqual(self.get(self.patient, "State"), "stopped")
 
 
+class ShutdownTest(SupervisionTestCase):
+    def test_calls_pending_at_sigterm_are_answered(self):
+        """SIGTERM ends every run: the Waits and the Stop that were pending
+        get their replies, each with the failures of its run, before the
+        daemon exits (1: patient's run had a failure)."""
+        script, _ = counting_script(self.directory, "patient", [], then="exit 4")
+        deaf = write_script(self.directory, "deaf", "trap '' TERM\nwhile :; do sleep 0.05; done\n")
+        daemon = self.start(
+            f"[Service patient]\nType=exec\nExec={script}\nRestart=on-failure\n"
+            "RestartSec=10min\n\n"
+            "[Service sleeper]\nType=exec\nExec=sleep 600\n\n"
+            f"[Service deaf]\nType=exec\nExec={deaf}\nTimeoutStopSec=0.5\n")
+        self.wait_for_state(self.gdbus_client, service_path("patient"), "restarting")
+        ifacetest.wait_child_handling(daemon.process.pid, "SigIgn", ifacetest.signal.SIGTERM)
+        client = self.pydbus()
+        waits = {name: client.call_async(service_path(name), SERVICE_IFACE, "Wait")
+                 for name in ("patient", "sleeper")}
+        stopping = client.call_async(service_path("deaf"), SERVICE_IFACE, "Stop", "s", ("test",))
+        client.round_trip()
+        self.assertFalse(any(w.done for w in waits.values()) or stopping.done)
+        daemon.signal(ifacetest.signal.SIGTERM)
+        run_until(lambda: all(w.done for w in waits.values()) and stopping.done, "the replies")
+        self.assertEqual({name: (w.reply, w.error) for name, w in waits.items()},
+                         {"patient": (([exit_error(script, 4)],), None),
+                          "sleeper": (([],), None)})
+        self.assertEqual((stopping.reply, stopping.error), (([],), None))
+        self.assertEqual(daemon.wait(), 1, daemon.read_log())
+        self.daemons.remove(daemon)
+        daemon.close()
+
+
 if __name__ == "__main__":
     harness.main()
