@@ -399,6 +399,66 @@ class ShutdownTest(SupervisionTestCase):
         self.daemons.remove(daemon)
         daemon.close()
 
+    def running_script(self, script):
+        """The PIDs of the live processes running script (its shell)."""
+        found = []
+        for pid in (int(entry) for entry in os.listdir("/proc") if entry.isdigit()):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open(f"/proc/{pid}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if script.encode() in argv and state != "Z":
+                found.append(pid)
+        return found
+
+    def assert_exits_leaving_nothing(self, daemon, status, *scripts):
+        """The daemon exits with status, within PATIENCE, and no process
+        runs any of scripts any more (those found are killed, so that a
+        failing test leaves nothing behind either)."""
+        try:
+            self.assertEqual(daemon.wait(), status, daemon.read_log())
+        finally:
+            left = [pid for script in scripts for pid in self.running_script(script)]
+            for pid in left:
+                os.kill(pid, ifacetest.signal.SIGKILL)
+        self.assertEqual(left, [], "commands left running after the daemon exited")
+        self.daemons.remove(daemon)
+        daemon.close()
+
+    def deaf_service(self, name="deaf"):
+        script = write_script(self.directory, name, "trap '' TERM\nwhile :; do sleep 0.05; done\n")
+        return script, f"[Service {name}]\nType=exec\nExec={script}\nTimeoutStopSec=1\n\n"
+
+    def test_a_restart_pending_at_sigterm_starts_nothing_that_outlives_the_daemon(self):
+        """The Restart's stop ends as the daemon stops: it is answered, and
+        what its start would run is stopped too before the daemon exits."""
+        script, config = self.deaf_service()
+        daemon = self.start(config)
+        ifacetest.wait_child_handling(daemon.process.pid, "SigIgn", ifacetest.signal.SIGTERM)
+        client = self.pydbus()
+        restarting = client.call_async(service_path("deaf"), SERVICE_IFACE, "Restart", "s",
+                                       ("test",))
+        client.round_trip()
+        daemon.signal(ifacetest.signal.SIGTERM)
+        self.assertEqual(restarting.result(), ([],))
+        self.assert_exits_leaving_nothing(daemon, 0, script)
+
+    def test_a_start_while_stopping_does_not_keep_the_daemon(self):
+        """A Start that comes while the daemon stops (a slow command holds
+        the stop for a second) is answered; the service it starts is
+        stopped too, and the daemon exits."""
+        script, config = self.deaf_service()
+        late = write_script(self.directory, "late", "while :; do sleep 0.05; done\n")
+        daemon = self.start(config + f"[Service late]\nType=exec\nExec={late}\nAutoStart=false\n")
+        ifacetest.wait_child_handling(daemon.process.pid, "SigIgn", ifacetest.signal.SIGTERM)
+        daemon.signal(ifacetest.signal.SIGTERM)
+        self.wait_for_state(self.gdbus_client, service_path("deaf"), "stopping")
+        self.assertEqual(self.pydbus().call(service_path("late"), SERVICE_IFACE, "Start"), ())
+        self.assert_exits_leaving_nothing(daemon, 0, script, late)
+
 
 if __name__ == "__main__":
     harness.main()
