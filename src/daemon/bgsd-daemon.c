@@ -55,12 +55,28 @@ update_status (BgsdDaemon *daemon)
   bgsd_notify_status (status);
 }
 
+static gboolean
+cancel_late_start (gpointer user_data)
+{
+  BgsService *service = user_data;
+
+  bgs_service_cancel (service, "the daemon is stopping");
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_member_state_changed (BgsService *service,
                          GParamSpec *pspec,
                          BgsdDaemon *daemon)
 {
   update_status (daemon);
+
+  /* Started while the daemon stops, by a call that came meanwhile (Start,
+   * StartAll, Restart): cancelled too, once its start is over (a cancel
+   * leaves alone the tasks created after it), so that the stop ends. */
+  if (daemon->stopping && bgs_service_get_state (service) == BGS_SERVICE_STATE_RUNNING)
+    g_idle_add_full (G_PRIORITY_DEFAULT, cancel_late_start, g_object_ref (service),
+                     g_object_unref);
 }
 
 static void
@@ -235,27 +251,51 @@ claim_bus_name (BgsdDaemon  *daemon,
 
 /* ---- stopping -------------------------------------------------------- */
 
+static void on_all_stopped (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data);
+
 /*
- * Every service stopped. The daemon leaves failed work behind when the last
- * run of a service had failures: the run the stop ended, or an earlier one
- * that left the service failed and nobody reset. Those are logged, and
- * make the exit status 1.
+ * Every service stopped, and what the stop left to do at default priority
+ * is done: the bus has announced the last states and answered the calls
+ * waiting for the runs the stop ended (Wait, Stop, Restart, StopAll). A
+ * Restart answered then started its service again: that is stopped too.
+ *
+ * The daemon leaves failed work behind when the last run of a service had
+ * failures: the run the stop ended, or an earlier one that left the
+ * service failed and nobody reset. Those are logged, and make the exit
+ * status 1.
  */
-static void
-on_all_stopped (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+static gboolean
+finish_stopping (gpointer user_data)
 {
   BgsdDaemon *daemon = user_data;
-  g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
+  g_autoptr(GPtrArray) services = NULL;
 
-  bgs_service_stop_finish (BGS_SERVICE (source), result, NULL);
+  if (bgs_service_is_running (BGS_SERVICE (daemon->manager)))
+    {
+      bgs_service_stop_async (BGS_SERVICE (daemon->manager), "the daemon is stopping", NULL,
+                              on_all_stopped, daemon);
+      return G_SOURCE_REMOVE;
+    }
+
+  services = bgs_manager_list (daemon->manager);
   for (guint i = 0; i < services->len; i++)
     if (log_last_failures (services->pdata[i]))
       daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
 
   g_message ("Every service stopped; exiting with status %d", daemon->exit_status);
   g_main_loop_quit (daemon->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_all_stopped (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  bgs_service_stop_finish (BGS_SERVICE (source), result, NULL);
+  g_idle_add_full (G_PRIORITY_LOW, finish_stopping, user_data, NULL);
 }
 
 static void

@@ -7,13 +7,14 @@
  * the test's own.
  *
  *   bgs-test-host --address=ADDR [--bus-name=NAME] [--tasks=N]
- *                 [--slow-ms=MS] [--service=NAME]...
+ *                 [--slow-ms=MS] [--failing-restart-ms=MS] [--service=NAME]...
  *
  * Services: "many" (N tasks waiting for their cancellation), "failing"
  * (two tasks that fail at start, one G_IO_ERROR_PERMISSION_DENIED, one in
- * the domain "bgs-test-error-quark" with code 42), "slow" (one task that
- * ends MS milliseconds after it is cancelled), and one idle service per
- * --service NAME. Prints "READY" once the name is owned, every service
+ * the domain "bgs-test-error-quark" with code 42; with --failing-restart-ms
+ * it restarts on failure after MS milliseconds, so that its failed run
+ * stays under way that long), "slow" (one task that ends MS milliseconds
+ * after it is cancelled), and one idle service per --service NAME. Prints "READY" once the name is owned, every service
  * started and the failing tasks ended; SIGTERM stops everything and exits 0, or 1 if a task failed.
  */
 #include <stdio.h>
@@ -196,12 +197,14 @@ main (int   argc,
   g_autofree char *address = NULL;
   g_autofree char *bus_name = NULL;
   g_auto(GStrv) names = NULL;
-  gint n_tasks = 0, slow_ms = 500;
+  gint n_tasks = 0, slow_ms = 500, failing_restart_ms = 0;
   GOptionEntry entries[] = {
     { "address", 0, 0, G_OPTION_ARG_STRING, &address, "Bus address", "ADDRESS" },
     { "bus-name", 0, 0, G_OPTION_ARG_STRING, &bus_name, "Name to own", "NAME" },
     { "tasks", 0, 0, G_OPTION_ARG_INT, &n_tasks, "Tasks of the service “many”", "N" },
     { "slow-ms", 0, 0, G_OPTION_ARG_INT, &slow_ms, "How slowly “slow” stops", "MS" },
+    { "failing-restart-ms", 0, 0, G_OPTION_ARG_INT, &failing_restart_ms,
+      "Restart “failing” on failure after MS", "MS" },
     /* Bytes as given, whatever the locale: names are UTF-8 on the wire. */
     { "service", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &names, "An idle service", "NAME" },
     G_OPTION_ENTRY_NULL
@@ -222,6 +225,13 @@ main (int   argc,
   host.manager = bgs_manager_new ("test-host");
   add_service (host.manager, "many", KIND_MANY, (guint) MAX (n_tasks, 0), 0);
   add_service (host.manager, "failing", KIND_FAILING, 0, 0);
+  if (failing_restart_ms > 0)
+    {
+      BgsService *failing = bgs_manager_lookup (host.manager, "failing");
+
+      bgs_service_set_restart (failing, BGS_RESTART_ON_FAILURE);
+      bgs_service_set_restart_delay_ms (failing, (guint) failing_restart_ms);
+    }
   add_service (host.manager, "slow", KIND_SLOW, 0, (guint) MAX (slow_ms, 0));
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
     add_service (host.manager, names[i], KIND_IDLE, 0, 0);

@@ -84,6 +84,13 @@ def start(bus, name):
     busctl(bus, "call", BUS_NAME, path, SERVICE_IFACE, "Start")
 
 
+def reset_failed(bus, name, **kwargs):
+    """Service.ResetFailed (no reply arguments); returns busctl's
+    CompletedProcess (with check=False, to look at a refusal)."""
+    path = harness.service_path(bus, name)
+    return busctl(bus, "call", BUS_NAME, path, SERVICE_IFACE, "ResetFailed", **kwargs)
+
+
 def stop(bus, name, message="stopped by the test"):
     """Service.Stop; returns its errors, as [task, domain, code, message] lists."""
     return service_call(bus, name, "Stop", "s", message)[0]
@@ -101,7 +108,8 @@ def is_running(bus, name):
 
 
 def get_state(bus, name):
-    """The State property: "stopped", "running" or "stopping"."""
+    """The State property: "stopped", "running", "stopping", "restarting"
+    or "failed"."""
     return harness.get_property(bus, harness.service_path(bus, name), "State")
 
 
@@ -160,6 +168,28 @@ def cmdline(pid):
 def commands_of(daemon, *argv):
     """The live children of the daemon running exactly argv."""
     return [pid for pid in live_children(daemon.process.pid) if cmdline(pid) == list(argv)]
+
+
+def signal_set(pid, field):
+    """The signals of field of /proc/pid/status ("SigIgn": ignored,
+    "SigCgt": caught), as numbers; empty once pid has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    mask = int(line.split()[1], 16)
+                    return {n for n in range(1, 65) if mask & (1 << (n - 1))}
+    except OSError:
+        pass
+    return set()
+
+
+def wait_handling(pids, number, field="SigIgn"):
+    """Polls until every process of pids lists signal number in field: a
+    shell has run its trap (`trap '' SIG` for SigIgn, `trap CMD SIG` for
+    SigCgt) and from then on meets the signal the way the test wants."""
+    harness.wait_until(lambda: all(number in signal_set(pid, field) for pid in pids),
+                       f"{pids} to have signal {number} in {field}")
 
 
 def wait_for_children(daemon, count, *argv, what=None):

@@ -1,6 +1,9 @@
 """The command line and the exit statuses of bgserviced: 0 when every
-service stopped cleanly, 1 when a task failed, 2 on usage errors, 78 on a
-bad configuration; --version and --help. (Point 2 of the daemon tests.)"""
+service stopped cleanly, 1 when the last run of a service had failures
+(the run the shutdown ended, or one that left the service failed and
+nobody reset: a Wait takes nothing away, ResetFailed does), 2 on usage
+errors, 78 on a bad configuration; --version and --help. (Point 2 of the
+daemon tests.)"""
 
 import os
 import re
@@ -80,12 +83,55 @@ class ExitStatusTest(daemontest.DaemonTestCase):
         daemon.signal(signal.SIGINT)
         self.assertEqual(daemon.wait(), EXIT_TASKS_FAILED, daemon.read_log())
 
-    def test_0_when_the_failure_was_waited_for(self):
-        """A failure counts until a Wait or Stop collects it."""
+    def test_1_even_when_the_failure_was_waited_for(self):
+        """Results belong to the run: a Wait (or two, or a Stop of the
+        failed service) consumes nothing, the service is still failed."""
         daemon = self.start_daemon(FAILING)
         errors = daemontest.wait(self.bus, "failing")
         self.assertOneError(errors, "instance-1", "g-spawn-exit-error-quark", 3)
+        self.assertEqual(daemontest.wait(self.bus, "failing"), errors)
+        self.assertEqual(daemontest.stop(self.bus, "failing"), [])
+        self.assertEqual(daemontest.get_state(self.bus, "failing"), "failed")
+        self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
+        self.assertRegex(daemon.read_log(), r"failing: task instance-1 had failed: "
+                                            r".*exited with status 3")
+
+    def test_0_when_the_failed_service_was_reset(self):
+        """ResetFailed makes the failed service stopped, without failures:
+        nothing failed is left behind."""
+        daemon = self.start_daemon(FAILING)
+        daemontest.wait(self.bus, "failing")
+        daemontest.reset_failed(self.bus, "failing")
+        self.assertEqual(daemontest.get_state(self.bus, "failing"), "stopped")
         self.assertStopsWith(daemon, EXIT_OK)
+        self.assertNotIn("had failed", daemon.read_log())
+
+    def test_0_when_the_last_run_was_clean(self):
+        """An earlier failed run no longer counts once a later run of the
+        service ended without failures."""
+        flag = os.path.join(self.directory, "failed-once")
+        script = daemontest.write_script(self.directory, "once",
+                                         f"[ -e {flag} ] && exec sleep 600\n"
+                                         f": > {flag}\nexit 3\n")
+        daemon = self.start_daemon(f"[Service once]\nType=exec\nExec={script}\n")
+        self.assertOneError(daemontest.wait(self.bus, "once"), "instance-1",
+                            "g-spawn-exit-error-quark", 3)
+        daemontest.start(self.bus, "once")
+        daemontest.wait_for_children(daemon, 1, "sleep", "600")
+        self.assertEqual(daemontest.get_state(self.bus, "once"), "running")
+        self.assertStopsWith(daemon, EXIT_OK)
+
+    def test_1_when_the_shutdown_ends_a_run_with_failures(self):
+        """A service waiting to restart after a failure is in a run that
+        had failures; the shutdown ends it, and they count."""
+        daemon = self.start_daemon(FAILING.replace("Exec=sh -c 'exit 3'\n",
+                                                   "Exec=sh -c 'exit 3'\nRestart=on-failure\n"
+                                                   "RestartSec=10min\n"))
+        harness.wait_until(lambda: daemontest.get_state(self.bus, "failing") == "restarting",
+                           "the failing service to wait for its restart")
+        self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
+        self.assertRegex(daemon.read_log(), r"failing: task instance-1 had failed: "
+                                            r".*exited with status 3")
 
     def test_0_when_a_command_exits_with_an_error_status_once_stopped(self):
         """Whatever a command does once told to stop, it was stopped: it

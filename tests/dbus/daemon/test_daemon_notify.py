@@ -1,6 +1,6 @@
 """bgserviced and the sd_notify protocol, over a real AF_UNIX datagram
 NOTIFY_SOCKET: READY=1 once the name is owned and the auto-start services
-run, STATUS= lines, STOPPING=1 on SIGTERM and SIGINT, WATCHDOG=1 at half of
+run, STATUS= lines ("N services, R running, F failed"), STOPPING=1 on SIGTERM and SIGINT, WATCHDOG=1 at half of
 WATCHDOG_USEC. (Point 3 of the daemon tests; reloading is in
 test_daemon_reload.py.)"""
 
@@ -59,14 +59,14 @@ class NotifyTest(daemontest.DaemonTestCase):
         self.assertEqual(len(daemontest.commands_of(daemon, "sleep", "600")), 2)
         self.assertEqual(seen.count("READY=1"), 1)
         self.assertNotIn("STOPPING=1", seen)
-        self.assertEqual(statuses(notify.messages)[-1], "4 services, 3 running")
+        self.assertEqual(statuses(notify.messages)[-1], "4 services, 3 running, 0 failed")
         self.assertStopsWith(daemon, EXIT_OK)
 
     def test_ready_comes_after_the_status_of_the_started_services(self):
         daemon, notify = self.start_with_notify(CONFIG)
         seen = notify.wait_for("READY=1")
         ready = seen.index("READY=1")
-        self.assertIn("STATUS=4 services, 3 running", seen[:ready])
+        self.assertIn("STATUS=4 services, 3 running, 0 failed", seen[:ready])
         self.assertStopsWith(daemon, EXIT_OK)
 
     def test_no_ready_for_a_bad_config(self):
@@ -82,16 +82,18 @@ class NotifyTest(daemontest.DaemonTestCase):
         daemon, notify = self.start_with_notify(CONFIG)
         notify.wait_for("READY=1")
         daemontest.stop(self.bus, "workers")
-        notify.wait_for("STATUS=4 services, 2 running")
+        notify.wait_for("STATUS=4 services, 2 running, 0 failed")
         daemontest.start(self.bus, "spare")
-        notify.wait_for("STATUS=4 services, 3 running")
-        # A command that ends by itself changes the status too.
+        notify.wait_for("STATUS=4 services, 3 running, 0 failed")
+        # A command that ends by itself changes the status too: killed by a
+        # signal nobody sent, it failed, and its service with it.
         for pid in daemontest.commands_of(daemon, "sleep", "600"):
             os.kill(pid, signal.SIGKILL)
-        notify.wait_for("STATUS=4 services, 2 running")
+        notify.wait_for("STATUS=4 services, 2 running, 1 failed")
+        self.assertEqual(daemontest.get_state(self.bus, "spare"), "failed")
         for line in statuses(notify.messages):
             self.assertNotIn("\n", line)
-            self.assertRegex(line, r"^\d+ services, \d+ running$")
+            self.assertRegex(line, r"^\d+ services, \d+ running, \d+ failed$")
         # The same status is not sent twice in a row.
         sent = statuses(notify.messages)
         self.assertFalse([a for a, b in zip(sent, sent[1:]) if a == b], sent)

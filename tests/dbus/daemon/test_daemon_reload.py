@@ -120,6 +120,7 @@ class ReloadTest(daemontest.DaemonTestCase):
         config = f"[Service deaf]\nType=exec\nExec={script} old\nTimeoutStopSec=1\n"
         daemon, notify = self.start_before(config)
         [old] = daemontest.wait_for_children(daemon, 1, "/bin/sh", script, "old")
+        daemontest.wait_handling([old], signal.SIGTERM)
         daemon.rewrite_config(config.replace(" old", " new"))
         notify.messages.clear()
         daemon.signal(signal.SIGHUP)
@@ -147,7 +148,8 @@ class ReloadTest(daemontest.DaemonTestCase):
                                          "trap '' TERM\nwhile :; do sleep 0.1; done\n")
         config = f"[Service deaf]\nType=exec\nExec={script} old\nTimeoutStopSec=1\n"
         daemon, notify = self.start_before(config)
-        daemontest.wait_for_children(daemon, 1, "/bin/sh", script, "old")
+        old = daemontest.wait_for_children(daemon, 1, "/bin/sh", script, "old")
+        daemontest.wait_handling(old, signal.SIGTERM)
         daemon.rewrite_config(config.replace(" old", " new"))
         notify.messages.clear()
         daemon.signal(signal.SIGHUP)

@@ -57,10 +57,12 @@ class TimerTest(daemontest.DaemonTestCase):
         self.assertEqual(list_services(self.bus)["ticker"][:2], (False, 0))
         [(path, signal)] = recorder.wait_for(1)
         self.assertEqual(list(signal), errors[0])
+        self.assertEqual(daemontest.get_state(self.bus, "ticker"), "failed")
         # No more runs once the service failed.
         time.sleep(0.4)
         self.assertEqual(len(read_lines(runs)), 3)
-        self.assertStopsWith(daemon, EXIT_OK)
+        # Waited for or not, the failed run counts at exit.
+        self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
 
     def test_a_failed_timer_makes_the_exit_status_1(self):
         daemon = self.start_daemon("[Service ticker]\nType=timer\nExec=false\nIntervalSec=0.1\n")
@@ -183,10 +185,12 @@ class ModuleTest(daemontest.DaemonTestCase):
         self.assertIn("greeter: hi (1)", log)
         self.assertNotIn("greeter: hi (2)", log)
         self.assertFalse(daemontest.is_running(self.bus, "greeter"))
-        # Started again, it counts again from the start.
+        self.assertEqual(daemontest.get_state(self.bus, "greeter"), "failed")
+        # Started again, it counts again from the start: the new run's one
+        # failure, not the old one too.
         daemontest.start(self.bus, "greeter")
         self.assertEqual(len(wait(self.bus, "greeter")), 1)
-        self.assertStopsWith(daemon, EXIT_OK)
+        self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
 
     def test_two_services_from_one_module(self):
         daemon = self.start_daemon(f"[Service one]\nType=module\nModule={self.module}\n"

@@ -89,6 +89,35 @@ def errors(entries):
     return sorted(tuple(entry) for entry in entries)
 
 
+# ---- properties ----------------------------------------------------------------
+
+# Every property of org.bgservice1.Service (contract, sections 3 and 7.2).
+SERVICE_PROPERTY_NAMES = ["Name", "IsRunning", "NTasks", "LastErrors", "State",
+                          "StateTimestamp", "NRestarts", "Restart"]
+
+
+def service_properties(name, running, n_tasks, state, last_errors=(), n_restarts=0,
+                       restart="no"):
+    """The properties of a service as GetAll gives them, but for
+    StateTimestamp, which a test checks with IfaceTestCase.assert_state_time()
+    (see without_timestamp())."""
+    return {"Name": name, "IsRunning": running, "NTasks": n_tasks,
+            "LastErrors": list(last_errors), "State": state, "NRestarts": n_restarts,
+            "Restart": restart}
+
+
+def without_timestamp(properties):
+    """properties (a GetAll answer, a dict) without StateTimestamp, and that
+    timestamp."""
+    rest = dict(properties)
+    return rest, rest.pop("StateTimestamp")
+
+
+def now_us():
+    """The wall-clock time, in µs since the epoch: the clock of StateTimestamp."""
+    return time.time_ns() // 1000
+
+
 # ---- the main loop -------------------------------------------------------------
 
 def run_until(condition, what, timeout=PATIENCE):
@@ -499,8 +528,29 @@ class IfaceTestCase(harness.DBusTestCase):
     start_host() the test host, gdbus() and pydbus() connect clients."""
 
     def setUp(self):
+        # Before anything of the test ran: every State change it causes
+        # comes later (StateTimestamp, CLOCK_REALTIME).
+        self.began_us = now_us()
         super().setUp()
         self.clients = []
+
+    def assert_state_time(self, stamp, since=None):
+        """stamp, a StateTimestamp, is a moment of this test (or, with since,
+        of the time after since, in µs) up to now: the State changed then."""
+        since = self.began_us if since is None else since
+        self.assertGreaterEqual(stamp, since, "StateTimestamp before the change")
+        self.assertLessEqual(stamp, now_us(), "StateTimestamp in the future")
+
+    def assert_properties(self, properties, expected, changed=True):
+        """properties (a GetAll answer) are expected (see service_properties())
+        and StateTimestamp is a moment of this test, or 0 when the State
+        never changed (changed False)."""
+        rest, stamp = without_timestamp(properties)
+        self.assertEqual(rest, expected)
+        if changed:
+            self.assert_state_time(stamp)
+        else:
+            self.assertEqual(stamp, 0, "StateTimestamp of a State that never changed")
 
     def tearDown(self):
         problems = []
@@ -516,11 +566,14 @@ class IfaceTestCase(harness.DBusTestCase):
 
     def start_host(self, *args):
         """The test host, once its start-up is over: it prints READY before
-        its main loop runs, and the tasks of "failing" fail in there."""
+        its main loop runs, and the tasks of "failing" fail in there. Their
+        run ends on its own with failures: "failing" is then failed (7), or
+        restarting with --failing-restart-ms."""
         host = harness.TestHost(self.bus, self.directory, args)
         self.daemons.append(host)
         client = self.gdbus()
-        self.wait_for_state(client, service_path("failing"), "stopped")
+        restarts = any(arg.startswith("--failing-restart-ms=") for arg in args)
+        self.wait_for_state(client, service_path("failing"), "restarting" if restarts else "failed")
         client.round_trip()
         return host
 

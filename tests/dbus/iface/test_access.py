@@ -1,6 +1,6 @@
 """Who may change state: a client run as nobody gets
 org.freedesktop.DBus.Error.AccessDenied for Start, Stop, Cancel, Restart,
-StartAll and StopAll, and nothing changes, while reading (properties,
+ResetFailed, StartAll and StopAll, and nothing changes, while reading (properties,
 ListServices, GetService, Wait, introspection, ObjectManager) works; with
 ControlUsers= or ControlGroups= naming it (by name or ID, primary or
 supplementary group, also after a SIGHUP reload) it may; the daemon's own
@@ -43,6 +43,7 @@ STATE_CHANGING = [
     (SLEEPER, SERVICE_IFACE, "Stop", "s", ("not yours",)),
     (SLEEPER, SERVICE_IFACE, "Cancel", "s", ("not yours",)),
     (SLEEPER, SERVICE_IFACE, "Restart", "s", ("not yours",)),
+    (FAILER, SERVICE_IFACE, "ResetFailed", "", ()),
     (ROOT_PATH, MANAGER_IFACE, "StartAll", "", ()),
     (ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("not yours",)),
 ]
@@ -57,7 +58,11 @@ class AccessTest(ifacetest.IfaceTestCase):
     def snapshot(self, daemon):
         """What a refused call must leave as it was."""
         client = self.gdbus()
-        return ({name: s[:2] for name, s in self.list_services(client).items()},
+        services = self.list_services(client)
+        return ({name: s[:2] for name, s in services.items()},
+                {name: [client.get(s[2], SERVICE_IFACE, property)
+                        for property in ("State", "StateTimestamp", "LastErrors", "NRestarts")]
+                 for name, s in services.items()},
                 ifacetest.children(daemon.process.pid))
 
     def start(self, config):
@@ -100,11 +105,20 @@ class AccessTest(ifacetest.IfaceTestCase):
         daemon = self.start(SERVICES)
         self.assert_refused_everything(daemon, "nobody")
 
+    def test_nobody_is_refused_with_a_failed_service(self):
+        daemon = self.start(SERVICES)
+        client = self.gdbus()
+        client.call(FAILER, SERVICE_IFACE, "Start")
+        self.wait_for_state(client, FAILER, "failed")
+        # ResetFailed would change it now: refused, it stays failed.
+        self.assert_refused_everything(daemon, "nobody")
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "State"), "failed")
+
     def test_nobody_may_read_and_wait(self):
         self.start(SERVICES)
         client = self.gdbus()
         client.call(FAILER, SERVICE_IFACE, "Start")
-        self.wait_for_state(client, FAILER, "stopped")
+        self.wait_for_state(client, FAILER, "failed")
         reads = [
             (ROOT_PATH, MANAGER_IFACE, "ListServices", "", ()),
             (ROOT_PATH, MANAGER_IFACE, "GetService", "s", ("sleeper",)),
@@ -124,9 +138,15 @@ class AccessTest(ifacetest.IfaceTestCase):
                     self.assertIn("reply", answer)
         self.assertEqual(run_client(self.bus, "gdbus", ROOT_PATH, MANAGER_IFACE, "GetService",
                                     "s", "sleeper", user="nobody"), {"reply": [SLEEPER]})
-        # Wait, open to all, reports (and so takes) the failures.
+        # Wait, open to all, reports the failures of the last run; it takes
+        # nothing from anyone else.
         answer = run_client(self.bus, "dbus", FAILER, SERVICE_IFACE, "Wait", user="nobody")
         self.assertEqual(answer["reply"][0][0][:3], ["instance-1", ifacetest.EXIT_ERROR_DOMAIN, 3])
+        last = [list(error) for error in client.get(FAILER, SERVICE_IFACE, "LastErrors")]
+        self.assertEqual(answer["reply"][0], last)
+        self.assertEqual(run_client(self.bus, "gdbus", FAILER, SERVICE_IFACE, "Wait",
+                                    user="nobody"), answer)
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "State"), "failed")
         self.assertEqual(harness.busctl_json(self.bus, "get-property", BUS_NAME, SLEEPER,
                                              SERVICE_IFACE, "NTasks", user="nobody"), 2)
 

@@ -38,6 +38,8 @@ WRONG_SIGNATURES = [
     (SLEEPER, SERVICE_IFACE, "Wait", "s", ("x",)),
     (SLEEPER, SERVICE_IFACE, "Restart", "x", (5,)),
     (SLEEPER, SERVICE_IFACE, "Restart", "ss", ("a", "b")),
+    (SLEEPER, SERVICE_IFACE, "ResetFailed", "s", ("x",)),
+    (SLEEPER, SERVICE_IFACE, "ResetFailed", "b", (True,)),
 ]
 
 # Names that need escaping in an object path, and some that do not.
@@ -70,7 +72,8 @@ class WrongSignatureTest(ifacetest.IfaceTestCase):
 
     def test_with_busctl(self):
         self.start_daemon(CONFIG)
-        for args in (("Stop", "i", "5"), ("Cancel", "u", "1"), ("Restart", "b", "true")):
+        for args in (("Stop", "i", "5"), ("Cancel", "u", "1"), ("Restart", "b", "true"),
+                     ("ResetFailed", "s", "x")):
             result = harness.busctl(self.bus, "call", BUS_NAME, SLEEPER, SERVICE_IFACE, *args,
                                     check=False)
             self.assertNotEqual(result.returncode, 0)
@@ -89,6 +92,12 @@ class WrongSignatureTest(ifacetest.IfaceTestCase):
              "org.freedesktop.DBus.Error.PropertyReadOnly"),
             (PROPERTIES_IFACE, "Set", "ssv", (SERVICE_IFACE, "IsRunning",
                                               ifacetest.GLib.Variant("b", False)),
+             "org.freedesktop.DBus.Error.PropertyReadOnly"),
+            (PROPERTIES_IFACE, "Set", "ssv", (SERVICE_IFACE, "Restart",
+                                              ifacetest.GLib.Variant("s", "always")),
+             "org.freedesktop.DBus.Error.PropertyReadOnly"),
+            (PROPERTIES_IFACE, "Set", "ssv", (SERVICE_IFACE, "NRestarts",
+                                              ifacetest.GLib.Variant("u", 0)),
              "org.freedesktop.DBus.Error.PropertyReadOnly"),
             (SERVICE_IFACE, "Explode", "", (), "org.freedesktop.DBus.Error.UnknownMethod"),
             ("org.bgservice1.Nope", "Start", "", (),
@@ -170,9 +179,8 @@ class EscapingTest(ifacetest.IfaceTestCase):
                                            MANAGER_IFACE, "GetService", "s", name)[0]
                 self.assertEqual(harness.get_property(self.bus, path, "Name"), name)
                 self.assertEqual(gdbus.get(path, SERVICE_IFACE, "Name"), name)
-                self.assertEqual(pydbus.get_all(path, SERVICE_IFACE),
-                                 {"Name": name, "IsRunning": True, "NTasks": 1, "LastErrors": [],
-                                  "State": "running"})
+                self.assert_properties(pydbus.get_all(path, SERVICE_IFACE),
+                                       ifacetest.service_properties(name, True, 1, "running"))
 
     def test_paths_work_for_calling(self):
         client = self.gdbus()

@@ -96,6 +96,15 @@ class BusctlTest(ifacetest.IfaceTestCase):
         self.assertTrue(all(c[0] == SERVICE_IFACE for c in changes))
         reply = harness.busctl_json(self.bus, "call", BUS_NAME, failer, SERVICE_IFACE, "Wait")
         self.assertEqual(reply, [[list(FAILER_ERROR)]])
+        # The run ended failed, and that was announced, without anyone
+        # having to wait for it.
+        state = {}
+        while state.get("State") != "failed":
+            message = monitor.next_message()
+            if message["member"] == "PropertiesChanged":
+                state.update({name: value["data"]
+                              for name, value in message["payload"]["data"][1].items()})
+        self.assertEqual(state["LastErrors"], [list(FAILER_ERROR)])
 
     def test_properties_changed_through_busctl_monitor(self):
         self.start_daemon(CONFIG)
@@ -117,7 +126,7 @@ class BusctlTest(ifacetest.IfaceTestCase):
         many = harness.service_path(self.bus, "many")
         self.assertEqual(harness.get_property(self.bus, many, "NTasks"), 4)
         failing = harness.service_path(self.bus, "failing")
-        # Replies once the start-up's failures are out.
+        # The start-up's run has ended: Wait replies at once, with its failures.
         self.assertEqual(len(harness.busctl_json(self.bus, "call", BUS_NAME, failing,
                                                  SERVICE_IFACE, "Wait")[0]), 2)
         monitor = self.monitor(f"type='signal',member='TaskFailed',path='{failing}'")
@@ -142,6 +151,7 @@ class GDBusTest(ifacetest.IfaceTestCase):
         failer = self.proxy(client, path, SERVICE_IFACE)
         self.assertEqual(failer.get_cached_property("Name").unpack(), "failer")
         self.assertEqual(failer.get_cached_property("State").unpack(), "stopped")
+        self.assertEqual(failer.get_cached_property("Restart").unpack(), "no")
 
         failures, states = [], []
         failer.connect("g-signal", lambda proxy, sender, name, args:
@@ -149,14 +159,16 @@ class GDBusTest(ifacetest.IfaceTestCase):
         failer.connect("g-properties-changed", lambda proxy, changed, invalidated:
                        states.append(changed.unpack().get("State")))
         failer.call_sync("Start", None, Gio.DBusCallFlags.NONE, -1, None)
-        run_until(lambda: failures and "stopped" in states, "TaskFailed and State stopped")
+        run_until(lambda: failures and "failed" in states, "TaskFailed and State failed")
         self.assertEqual(failures, [("TaskFailed", FAILER_ERROR)])
         self.assertEqual(failer.get_cached_property("IsRunning").unpack(), False)
-        self.assertEqual(failer.get_cached_property("LastErrors").unpack(), [])
+        # The run's end set LastErrors, announced with the State: nobody waited.
+        self.assertEqual(failer.get_cached_property("LastErrors").unpack(), [FAILER_ERROR])
+        self.assert_state_time(failer.get_cached_property("StateTimestamp").unpack())
         waited = failer.call_sync("Wait", None, Gio.DBusCallFlags.NONE, -1, None).unpack()
         self.assertEqual(waited, ([FAILER_ERROR],))
-        run_until(lambda: failer.get_cached_property("LastErrors").unpack() == [FAILER_ERROR],
-                  "the proxy's LastErrors to follow")
+        client.round_trip()
+        self.assertEqual(failer.get_cached_property("LastErrors").unpack(), [FAILER_ERROR])
 
     def test_connection_calls_reads_and_subscribes_on_the_test_host(self):
         self.start_host()
@@ -164,6 +176,7 @@ class GDBusTest(ifacetest.IfaceTestCase):
         failing = client.call(ROOT_PATH, MANAGER_IFACE, "GetService", "s", ("failing",))[0]
         self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
         self.assertEqual(errors(client.get(failing, SERVICE_IFACE, "LastErrors")), HOST_FAILURES)
+        self.assertEqual(client.get(failing, SERVICE_IFACE, "State"), "failed")
         failed = client.subscribe(SERVICE_IFACE, "TaskFailed", failing)
         client.call(failing, SERVICE_IFACE, "Start")
         run_until(lambda: len(failed) == 2, "two TaskFailed")
@@ -190,10 +203,12 @@ class PythonDBusTest(ifacetest.IfaceTestCase):
                                      changes.append(ifacetest.plain(changed)))
         client.round_trip()  # the match rules are in place
         dbus.Interface(service, SERVICE_IFACE).Start()
-        run_until(lambda: failures and any(c.get("State") == "stopped" for c in changes),
-                  "TaskFailed and State stopped")
+        run_until(lambda: failures and any(c.get("State") == "failed" for c in changes),
+                  "TaskFailed and State failed")
         self.assertEqual(failures, [FAILER_ERROR])
         self.assertEqual(ifacetest.plain(dbus.Interface(service, SERVICE_IFACE).Wait()),
+                         [FAILER_ERROR])
+        self.assertEqual(ifacetest.plain(properties.Get(SERVICE_IFACE, "LastErrors")),
                          [FAILER_ERROR])
 
     def test_bus_connection_on_the_test_host(self):

@@ -1,7 +1,9 @@
 """Error lists, a(ssis), as they travel: the real domain, code and message
 of each failed task in Stop, Wait, Restart, StopAll and LastErrors;
 cancelled exec tasks never in them, however the command reacts to its
-SIGTERM; each failure reported once."""
+SIGTERM; each failure belongs to the run that had it (contract 7.2):
+every Wait, Stop and LastErrors shows it as long as that run is the last,
+none takes it away, and a new run starts afresh."""
 
 import signal
 import time
@@ -114,7 +116,7 @@ class CancelledIsNotAnErrorTest(ifacetest.IfaceTestCase):
         self.assertEqual([args for _, args in self.failed], [(task, domain, code, message)])
 
 
-class ReportedOnceTest(ifacetest.IfaceTestCase):
+class BelongsToTheRunTest(ifacetest.IfaceTestCase):
     def setUp(self):
         super().setUp()
         self.start_daemon(CONFIG.format(directory=self.directory))
@@ -123,53 +125,77 @@ class ReportedOnceTest(ifacetest.IfaceTestCase):
 
     def fail_once(self):
         self.client.call(self.exit3, SERVICE_IFACE, "Start")
-        self.wait_for_state(self.client, self.exit3, "stopped")
+        self.wait_for_state(self.client, self.exit3, "failed")
 
     def call(self, method, *args):
         signature = "s" if args else ""
         return self.client.call(self.exit3, SERVICE_IFACE, method, signature, args)[0]
 
+    def last_errors(self):
+        return self.client.get(self.exit3, SERVICE_IFACE, "LastErrors")
+
     def test_wait_then_wait(self):
         self.fail_once()
         self.assertEqual(self.call("Wait"), [EXIT3])
-        self.assertEqual(self.call("Wait"), [])
+        self.assertEqual(self.call("Wait"), [EXIT3])
+        self.assertEqual(self.last_errors(), [EXIT3])
 
     def test_stop_then_wait(self):
         self.fail_once()
-        self.assertEqual(self.call("Stop", "test"), [EXIT3])
-        self.assertEqual(self.call("Wait"), [])
-
-    def test_failures_add_up_until_reported(self):
-        self.fail_once()
-        self.fail_once()
-        self.assertEqual(self.call("Wait"), [EXIT3, EXIT3])
-        self.assertEqual(self.call("Wait"), [])
-
-    def test_restart_reports_the_old_failure_once(self):
-        self.fail_once()
-        self.assertEqual(self.call("Restart", "test"), [EXIT3])
-        # The restarted command failed again: that one failure, not two.
-        self.wait_for_state(self.client, self.exit3, "stopped")
+        # The run had ended: the Stop ended none, and reports none.
+        self.assertEqual(self.call("Stop", "test"), [])
         self.assertEqual(self.call("Wait"), [EXIT3])
-        self.assertEqual(self.call("Wait"), [])
+        self.assertEqual(self.last_errors(), [EXIT3])
 
-    def test_stop_all_takes_them(self):
+    def test_each_run_has_its_own_failures(self):
         self.fail_once()
-        self.assertEqual(self.client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("test",))[0],
-                         [("exit3", EXIT_ERROR_DOMAIN, 3, f"instance-1: {EXIT3[3]}")])
-        self.assertEqual(self.call("Wait"), [])
+        self.fail_once()
+        # Two runs, one failure each: the last run's, not both.
+        self.assertEqual(self.call("Wait"), [EXIT3])
+        self.assertEqual(self.last_errors(), [EXIT3])
+
+    def test_restart_of_a_failed_service(self):
+        self.fail_once()
+        self.assertEqual(self.call("Restart", "test"), [])
+        # The restarted command failed again: that run's one failure.
+        self.wait_for_state(self.client, self.exit3, "failed")
+        self.assertEqual(self.call("Wait"), [EXIT3])
+        self.assertEqual(self.call("Wait"), [EXIT3])
+
+    def test_stop_all_ends_no_run_of_a_failed_service(self):
+        self.fail_once()
         self.assertEqual(self.client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("test",))[0],
                          [])
+        self.assertEqual(self.call("Wait"), [EXIT3])
+        self.assertEqual(self.last_errors(), [EXIT3])
 
-    def test_last_errors_is_the_last_result(self):
+    def test_last_errors_is_the_last_runs(self):
+        self.assertEqual(self.last_errors(), [])
         self.fail_once()
-        self.assertEqual(self.client.get(self.exit3, SERVICE_IFACE, "LastErrors"), [])
+        # Set when the run ended, before anyone waited.
+        self.assertEqual(self.last_errors(), [EXIT3])
         self.call("Wait")
-        self.assertEqual(self.client.get(self.exit3, SERVICE_IFACE, "LastErrors"), [EXIT3])
-        # Reading it does not report it again, nor clear it.
-        self.assertEqual(self.client.get(self.exit3, SERVICE_IFACE, "LastErrors"), [EXIT3])
+        # Reading it, or waiting, takes nothing away.
+        self.assertEqual(self.last_errors(), [EXIT3])
+        self.assertEqual(self.last_errors(), [EXIT3])
         self.call("Stop", "test")
-        self.assertEqual(self.client.get(self.exit3, SERVICE_IFACE, "LastErrors"), [])
+        self.assertEqual(self.last_errors(), [EXIT3])
+
+    def test_a_clean_run_clears_last_errors(self):
+        mixed = service_path("mixed")
+        self.client.call(mixed, SERVICE_IFACE, "Start")
+        self.wait_for_state(self.client, mixed, "running")
+        harness.wait_until(lambda: self.client.get(mixed, SERVICE_IFACE, "NTasks") == 1,
+                           "the first instance of mixed to fail")
+        [failure] = self.client.call(mixed, SERVICE_IFACE, "Stop", "s", ("test",))[0]
+        self.assertEqual(self.client.get(mixed, SERVICE_IFACE, "LastErrors"), [failure])
+        # The next run: both instances sleep (the folder exists now) and are
+        # stopped, cleanly. That run had no failures.
+        self.client.call(mixed, SERVICE_IFACE, "Start")
+        self.assertEqual(self.client.call(mixed, SERVICE_IFACE, "Stop", "s", ("test",)), ([],))
+        self.assertEqual(self.client.get(mixed, SERVICE_IFACE, "LastErrors"), [])
+        self.assertEqual(self.client.call(mixed, SERVICE_IFACE, "Wait"), ([],))
+        self.assertEqual(self.client.get(mixed, SERVICE_IFACE, "State"), "stopped")
 
     def test_every_pending_wait_gets_the_same_failures(self):
         late = service_path("late")
@@ -178,7 +204,8 @@ class ReportedOnceTest(ifacetest.IfaceTestCase):
         error = ("instance-1", EXIT_ERROR_DOMAIN, 6,
                  "“sh -c 'sleep 1; exit 6'” exited with status 6")
         self.assertEqual([w.result() for w in waits], [([error],)] * 3)
-        self.assertEqual(self.client.call(late, SERVICE_IFACE, "Wait"), ([],))
+        self.assertEqual(self.client.call(late, SERVICE_IFACE, "Wait"), ([error],))
+        self.assertEqual(self.client.get(late, SERVICE_IFACE, "LastErrors"), [error])
 
 
 class ManyAtOnceTest(ifacetest.IfaceTestCase):
@@ -193,7 +220,9 @@ class ManyAtOnceTest(ifacetest.IfaceTestCase):
         for _ in range(3):
             client.call(crowd, SERVICE_IFACE, "Start")
             self.assertEqual(errors(client.call(crowd, SERVICE_IFACE, "Wait")[0]), expected)
-            self.assertEqual(client.call(crowd, SERVICE_IFACE, "Wait"), ([],))
+            # Each run's 50, however often asked; the next run starts afresh.
+            self.assertEqual(errors(client.call(crowd, SERVICE_IFACE, "Wait")[0]), expected)
+            self.assertEqual(errors(client.get(crowd, SERVICE_IFACE, "LastErrors")), expected)
         client.round_trip()
         self.assertEqual(errors(args for _, args in failed), sorted(expected * 3))
         self.assert_healthy(client)
@@ -204,15 +233,28 @@ class TestHostErrorsTest(ifacetest.IfaceTestCase):
         self.start_host()
         client = self.pydbus()
         failing = service_path("failing")
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
+        self.assertEqual(errors(client.get(failing, SERVICE_IFACE, "LastErrors")), HOST_FAILURES)
+        client.call(failing, SERVICE_IFACE, "Start")
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
+        self.assertEqual(errors(client.get(failing, SERVICE_IFACE, "LastErrors")), HOST_FAILURES)
+
+    def test_stop_and_restart_keep_domain_code_and_message(self):
+        # "failing" waits to restart after its start-up's failures: a run
+        # under way for Stop and Restart to end.
+        self.start_host("--failing-restart-ms=600000")
+        client = self.pydbus()
+        failing = service_path("failing")
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Restart", "s", ("t",))[0]),
+                         HOST_FAILURES)
+        # The restart's start failed again: a new run, restarting in turn.
+        self.wait_for_state(client, failing, "restarting")
         self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Stop", "s", ("t",))[0]),
                          HOST_FAILURES)
         self.assertEqual(errors(client.get(failing, SERVICE_IFACE, "LastErrors")), HOST_FAILURES)
-        client.call(failing, SERVICE_IFACE, "Start")
-        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Restart", "s", ("t",))[0]),
-                         HOST_FAILURES)
         self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
-        self.assertEqual(client.call(failing, SERVICE_IFACE, "Wait"), ([],))
-        self.assertEqual(client.get(failing, SERVICE_IFACE, "LastErrors"), [])
+        self.assertEqual(client.get(failing, SERVICE_IFACE, "State"), "stopped")
 
 
 if __name__ == "__main__":

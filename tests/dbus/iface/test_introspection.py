@@ -159,7 +159,9 @@ class IntrospectionTest(ifacetest.IfaceTestCase):
         node = ifacetest.Gio.DBusNodeInfo.new_for_xml(text)
         service = node.lookup_interface(SERVICE_IFACE)
         self.assertEqual(sorted(m.name for m in service.methods),
-                         ["Cancel", "Restart", "Start", "Stop", "Wait"])
+                         ["Cancel", "ResetFailed", "Restart", "Start", "Stop", "Wait"])
+        self.assertEqual(sorted(p.name for p in service.properties),
+                         sorted(ifacetest.SERVICE_PROPERTY_NAMES))
         self.assertEqual([a.signature for a in service.lookup_signal("TaskFailed").args],
                          ["s", "s", "i", "s"])
 

@@ -1,6 +1,8 @@
 """org.bgservice1.Manager at /org/bgservice1: ListServices, GetService,
 StartAll, StopAll and Version, on bgserviced and on the test host, read
-with busctl and GDBus."""
+with busctl and GDBus. StopAll reports the failures of the runs it ended,
+by service; a run that had ended before (a failed service) is not its to
+report, and keeps its failures in LastErrors (contract 7.2)."""
 
 import subprocess
 
@@ -26,11 +28,16 @@ Exec=sh -c 'exit 3'
 """
 
 FAILER_MESSAGE = "“sh -c 'exit 3'” exited with status 3"
+FAILER_ERROR = ("instance-1", EXIT_ERROR_DOMAIN, 3, FAILER_MESSAGE)
+
+# The failer restarts after its failure, but not before the test is over:
+# its run goes on, in the restart delay, holding the failure.
+RESTARTING_FAILER = CONFIG + "Restart=on-failure\nRestartSec=10min\n"
 
 
 class ManagerTest(ifacetest.IfaceTestCase):
-    def wait_failer_done(self, client):
-        self.wait_for_state(client, ifacetest.service_path("failer"), "stopped")
+    def wait_failer_done(self, client, state="failed"):
+        self.wait_for_state(client, ifacetest.service_path("failer"), state)
 
     def test_list_services_by_name_with_state_tasks_and_path(self):
         self.start_daemon(CONFIG)
@@ -105,20 +112,36 @@ class ManagerTest(ifacetest.IfaceTestCase):
         self.assertEqual(ifacetest.children(daemon.process.pid), before)
 
     def test_stop_all_stops_everything_and_reports_failures_by_service(self):
-        self.start_daemon(CONFIG)
+        self.start_daemon(RESTARTING_FAILER)
         client = self.gdbus()
-        self.wait_failer_done(client)
+        failer = ifacetest.service_path("failer")
+        self.wait_failer_done(client, "restarting")
         reply = busctl_json(self.bus, "call", BUS_NAME, ROOT_PATH, MANAGER_IFACE, "StopAll", "s",
                             "test over")
         self.assertEqual(reply, [[["failer", EXIT_ERROR_DOMAIN, 3,
                                    f"instance-1: {FAILER_MESSAGE}"]]])
         self.assertEqual({name: s[:2] for name, s in self.list_services(client).items()},
                          {"clock": (False, 0), "failer": (False, 0), "sleeper": (False, 0)})
-        # The member's own last errors are the stop's, task by task.
-        self.assertEqual(client.get(ifacetest.service_path("failer"), SERVICE_IFACE, "LastErrors"),
-                         [("instance-1", EXIT_ERROR_DOMAIN, 3, FAILER_MESSAGE)])
-        # Reported once: a second StopAll has nothing left to report.
+        # A stopped run ends stopped; the member's own last errors are the
+        # stop's, task by task.
+        self.assertEqual(client.get(failer, SERVICE_IFACE, "State"), "stopped")
+        self.assertEqual(client.get(failer, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
+        # A second StopAll ends no run, so reports nothing, and takes
+        # nothing away.
         self.assertEqual(client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("again",)), ([],))
+        self.assertEqual(client.get(failer, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
+        self.assertEqual(client.call(failer, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
+
+    def test_stop_all_leaves_a_failed_service_failed(self):
+        self.start_daemon(CONFIG)
+        client = self.gdbus()
+        failer = ifacetest.service_path("failer")
+        self.wait_failer_done(client)
+        # The failer's run had ended on its own: not one StopAll ended.
+        self.assertEqual(client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("test",)), ([],))
+        self.assertEqual(client.get(failer, SERVICE_IFACE, "State"), "failed")
+        self.assertEqual(client.get(failer, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
+        self.assertFalse(any(s[0] for s in self.list_services(client).values()))
 
     def test_stop_all_then_start_all_then_stop_all(self):
         self.start_daemon(CONFIG.replace("Exec=sh -c 'exit 3'", "Exec=sleep 600"))
@@ -130,8 +153,11 @@ class ManagerTest(ifacetest.IfaceTestCase):
         self.assertFalse(any(s[0] for s in self.list_services().values()))
 
     def test_stop_all_on_the_test_host_keeps_domains_and_codes(self):
-        self.start_host("--tasks=3")
+        # "failing" failed at start-up and waits to restart: its run, with
+        # the failures, is under way when StopAll ends it.
+        self.start_host("--tasks=3", "--failing-restart-ms=600000")
         client = self.gdbus()
+        failing = ifacetest.service_path("failing")
         reply = client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("test over",))[0]
         self.assertEqual(errors(reply), sorted(
             ("failing", domain, code, f"{task}: {message}")
@@ -140,6 +166,8 @@ class ManagerTest(ifacetest.IfaceTestCase):
         self.assertNotIn((ifacetest.IO_ERROR_DOMAIN, ifacetest.IO_ERROR_CANCELLED),
                          [(domain, code) for _, domain, code, _ in reply])
         self.assertEqual(client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("again",)), ([],))
+        self.assertEqual(errors(client.get(failing, SERVICE_IFACE, "LastErrors")), HOST_FAILURES)
+        self.assertEqual(client.get(failing, SERVICE_IFACE, "State"), "stopped")
 
 
 if __name__ == "__main__":

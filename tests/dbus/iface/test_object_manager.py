@@ -8,7 +8,8 @@ import signal
 import harness
 import ifacetest
 from harness import MANAGER_IFACE, ROOT_PATH, SERVICE_IFACE
-from ifacetest import OBJECT_MANAGER_IFACE, run_until, service_path
+from ifacetest import (OBJECT_MANAGER_IFACE, SERVICE_PROPERTY_NAMES, run_until, service_path,
+                       service_properties)
 
 CONFIG = """\
 [Service alpha]
@@ -62,8 +63,11 @@ class ObjectManagerTest(ifacetest.IfaceTestCase):
             self.assertEqual(properties, client.get_all(path, SERVICE_IFACE))
             self.assertEqual((properties["Name"], properties["IsRunning"], properties["NTasks"]),
                              (name, running, n_tasks))
-            self.assertEqual(properties["State"], "running" if running else "stopped")
-            self.assertEqual(properties["LastErrors"], [])
+            # The test host's "failing" failed at its start-up.
+            state = "running" if running else "failed" if name == "failing" else "stopped"
+            self.assertEqual(properties["State"], state)
+            if name != "failing":
+                self.assertEqual(properties["LastErrors"], [])
 
     def test_get_managed_objects_with_gdbus(self):
         self.start_daemon(CONFIG)
@@ -79,9 +83,9 @@ class ObjectManagerTest(ifacetest.IfaceTestCase):
                                       OBJECT_MANAGER_IFACE, "GetManagedObjects")[0]
         self.assertEqual(sorted(objects), [service_path(n) for n in ("alpha", "beta", "gamma")])
         gamma = objects[service_path("gamma")][SERVICE_IFACE]
-        self.assertEqual({name: value["data"] for name, value in gamma.items()},
-                         {"Name": "gamma", "IsRunning": True, "NTasks": 2, "LastErrors": [],
-                          "State": "running"})
+        self.assertEqual(gamma["StateTimestamp"]["type"], "t")
+        self.assert_properties({name: value["data"] for name, value in gamma.items()},
+                               service_properties("gamma", True, 2, "running"))
 
     def test_get_managed_objects_on_the_test_host(self):
         self.start_host("--tasks=2", "--service=idle one")
@@ -121,7 +125,7 @@ class ObjectManagerTest(ifacetest.IfaceTestCase):
         announced = {path: interfaces for _, (path, interfaces) in added}
         delta = announced[service_path("delta")][SERVICE_IFACE]
         self.assertEqual(delta["Name"], "delta")
-        self.assertEqual(set(delta), {"Name", "IsRunning", "NTasks", "LastErrors", "State"})
+        self.assertEqual(set(delta), set(SERVICE_PROPERTY_NAMES))
         self.assertEqual(announced[service_path("gamma")][SERVICE_IFACE]["Name"], "gamma")
 
         run_until(lambda: set(self.managed(client)) ==

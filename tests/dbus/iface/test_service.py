@@ -1,13 +1,17 @@
-"""org.bgservice1.Service: Start, Stop, Cancel, Wait and Restart, and the
-properties Name, IsRunning, NTasks, LastErrors and State read with Get and
-GetAll, on bgserviced's exec and clock services and on the test host."""
+"""org.bgservice1.Service: Start, Stop, Cancel, Wait, Restart and
+ResetFailed, and the properties Name, IsRunning, NTasks, LastErrors, State,
+StateTimestamp, NRestarts and Restart read with Get and GetAll, on
+bgserviced's exec and clock services and on the test host. Results belong
+to the run (contract 7.2): Wait, LastErrors and a later Wait all show the
+failures of the last run, and none of them takes them away."""
 
 import json
 
 import harness
 import ifacetest
 from harness import BUS_NAME, ROOT_PATH, SERVICE_IFACE, busctl_json
-from ifacetest import EXIT_ERROR_DOMAIN, HOST_FAILURES, errors, service_path
+from ifacetest import (EXIT_ERROR_DOMAIN, HOST_FAILURES, SERVICE_PROPERTY_NAMES, errors,
+                       service_path, service_properties)
 
 CONFIG = """\
 [Service sleeper]
@@ -30,46 +34,49 @@ SLEEPER = service_path("sleeper")
 CLOCK = service_path("clock")
 FAILER = service_path("failer")
 FAILER_ERROR = ("instance-1", EXIT_ERROR_DOMAIN, 3, "“sh -c 'exit 3'” exited with status 3")
-PROPERTY_NAMES = ["Name", "IsRunning", "NTasks", "LastErrors", "State"]
 
 
 class PropertiesTest(ifacetest.IfaceTestCase):
     def test_get_and_get_all_agree_on_a_running_service(self):
         self.start_daemon(CONFIG)
         client = self.gdbus()
-        expected = {"Name": "sleeper", "IsRunning": True, "NTasks": 2, "LastErrors": [],
-                    "State": "running"}
-        self.assertEqual(client.get_all(SLEEPER, SERVICE_IFACE), expected)
+        every = client.get_all(SLEEPER, SERVICE_IFACE)
+        self.assertEqual(sorted(every), sorted(SERVICE_PROPERTY_NAMES))
+        self.assert_properties(every, service_properties("sleeper", True, 2, "running"))
         self.assertEqual({name: client.get(SLEEPER, SERVICE_IFACE, name)
-                          for name in PROPERTY_NAMES}, expected)
+                          for name in SERVICE_PROPERTY_NAMES}, every)
 
     def test_get_and_get_all_on_a_stopped_service(self):
         self.start_daemon(CONFIG)
         client = self.pydbus()
-        expected = {"Name": "clock", "IsRunning": False, "NTasks": 0, "LastErrors": [],
-                    "State": "stopped"}
-        self.assertEqual(client.get_all(CLOCK, SERVICE_IFACE), expected)
+        every = client.get_all(CLOCK, SERVICE_IFACE)
+        # Never started: its State never changed, and StateTimestamp says so.
+        self.assert_properties(every, service_properties("clock", False, 0, "stopped"),
+                               changed=False)
         self.assertEqual({name: client.get(CLOCK, SERVICE_IFACE, name)
-                          for name in PROPERTY_NAMES}, expected)
+                          for name in SERVICE_PROPERTY_NAMES}, every)
 
     def test_types_on_the_wire(self):
         self.start_daemon(CONFIG)
         typed = {}
-        for name in PROPERTY_NAMES:
+        for name in SERVICE_PROPERTY_NAMES:
             result = harness.busctl(self.bus, "--json=short", "get-property", BUS_NAME, SLEEPER,
                                     SERVICE_IFACE, name)
             value = json.loads(result.stdout)
             typed[name] = (value["type"], value["data"])
+        stamp = typed.pop("StateTimestamp")
+        self.assertEqual(stamp[0], "t")
+        self.assert_state_time(stamp[1])
         self.assertEqual(typed, {"Name": ("s", "sleeper"), "IsRunning": ("b", True),
                                  "NTasks": ("u", 2), "LastErrors": ("a(ssis)", []),
-                                 "State": ("s", "running")})
+                                 "State": ("s", "running"), "NRestarts": ("u", 0),
+                                 "Restart": ("s", "no")})
 
     def test_many_tasks_on_the_test_host(self):
         self.start_host("--tasks=1000")
         client = self.gdbus()
-        self.assertEqual(client.get_all(service_path("many"), SERVICE_IFACE),
-                         {"Name": "many", "IsRunning": True, "NTasks": 1000, "LastErrors": [],
-                          "State": "running"})
+        self.assert_properties(client.get_all(service_path("many"), SERVICE_IFACE),
+                               service_properties("many", True, 1000, "running"))
 
 
 class MethodsTest(ifacetest.IfaceTestCase):
@@ -93,9 +100,8 @@ class MethodsTest(ifacetest.IfaceTestCase):
         ifacetest.wait_children(daemon.process.pid, 2)
         self.assertEqual(client.call(SLEEPER, SERVICE_IFACE, "Stop", "s", ("test",)), ([],))
         # Stop replies once the tasks have ended: nothing to poll for.
-        self.assertEqual(client.get_all(SLEEPER, SERVICE_IFACE),
-                         {"Name": "sleeper", "IsRunning": False, "NTasks": 0, "LastErrors": [],
-                          "State": "stopped"})
+        self.assert_properties(client.get_all(SLEEPER, SERVICE_IFACE),
+                               service_properties("sleeper", False, 0, "stopped"))
         harness.wait_until(lambda: ifacetest.children(daemon.process.pid) == [],
                            "the sleep processes to be reaped")
         self.assertEqual(client.call(SLEEPER, SERVICE_IFACE, "Stop", "s", ("again",)), ([],))
@@ -134,23 +140,45 @@ class MethodsTest(ifacetest.IfaceTestCase):
         self.start_daemon(CONFIG)
         self.assertEqual(self.pydbus().call(CLOCK, SERVICE_IFACE, "Wait"), ([],))
 
-    def test_wait_returns_the_failures_once(self):
+    def test_wait_returns_the_runs_failures_and_consumes_nothing(self):
         self.start_daemon(CONFIG)
         client = self.gdbus()
         client.call(FAILER, SERVICE_IFACE, "Start")
         self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
         self.assertEqual(client.get(FAILER, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
-        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Wait"), ([],))
-        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "LastErrors"), [])
+        # The run is over: a later Wait replies at once with the same list,
+        # and LastErrors keeps it.
+        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
+        self.assertEqual(self.pydbus().call(FAILER, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "State"), "failed")
 
-    def test_stop_returns_failures_of_tasks_that_ended_before(self):
+    def test_stop_of_a_failed_service_ends_no_run_and_keeps_its_failures(self):
         self.start_daemon(CONFIG)
         client = self.gdbus()
         client.call(FAILER, SERVICE_IFACE, "Start")
-        self.wait_for_state(client, FAILER, "stopped")
-        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Stop", "s", ("test",)),
-                         ([FAILER_ERROR],))
+        self.wait_for_state(client, FAILER, "failed")
+        # The run ended on its own before: Stop ended none, so it has
+        # nothing to report, and takes nothing from LastErrors or Wait.
+        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Stop", "s", ("test",)), ([],))
         self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Stop", "s", ("again",)), ([],))
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
+        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "State"), "failed")
+
+    def test_a_failed_service_starts_again(self):
+        self.start_daemon(CONFIG)
+        client = self.gdbus()
+        client.call(FAILER, SERVICE_IFACE, "Start")
+        self.wait_for_state(client, FAILER, "failed")
+        first = client.get(FAILER, SERVICE_IFACE, "StateTimestamp")
+        self.assert_state_time(first)
+        # A new run, which fails the same way: its own failure, not two.
+        client.call(FAILER, SERVICE_IFACE, "Start")
+        self.assertEqual(client.call(FAILER, SERVICE_IFACE, "Wait"), ([FAILER_ERROR],))
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "LastErrors"), [FAILER_ERROR])
+        self.assertEqual(client.get(FAILER, SERVICE_IFACE, "State"), "failed")
+        self.assertGreater(client.get(FAILER, SERVICE_IFACE, "StateTimestamp"), first)
 
     def test_restart_stops_then_starts_new_tasks(self):
         daemon = self.start_daemon(CONFIG)
@@ -173,11 +201,13 @@ class MethodsTest(ifacetest.IfaceTestCase):
         self.start_host()
         client = self.gdbus()
         failing = service_path("failing")
-        # The failures of the start-up, then those of the restart's start.
-        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Restart", "s", ("t",))[0]),
-                         HOST_FAILURES)
+        # The start-up's run had ended (failed): the Restart ended no run
+        # and reports nothing. Its start's run fails again; Wait reports
+        # that run's failures, as often as asked.
+        self.assertEqual(client.call(failing, SERVICE_IFACE, "Restart", "s", ("t",)), ([],))
         self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
-        self.assertEqual(client.call(failing, SERVICE_IFACE, "Wait"), ([],))
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
+        self.assertEqual(client.get(failing, SERVICE_IFACE, "State"), "failed")
 
     def test_methods_with_busctl(self):
         self.start_daemon(CONFIG)

@@ -1,6 +1,7 @@
 """Signals as clients receive them: PropertiesChanged for IsRunning,
-NTasks, State and LastErrors (with the new values, coalesced per main-loop
-iteration), and TaskFailed with the real domain, code and message of
+NTasks, State with StateTimestamp, and LastErrors (with the new values,
+coalesced per main-loop iteration; LastErrors when a run ends, not when
+someone waits), and TaskFailed with the real domain, code and message of
 failing exec tasks and of the test host's tasks. Subscribed with GDBus and
 python3-dbus, received on a GLib main loop with a deadline."""
 
@@ -75,9 +76,18 @@ class PropertiesChangedTest(ifacetest.IfaceTestCase):
         changes.wait_for("IsRunning", True)
         changes.wait_for("State", "running")
         # Every value sent is the one a Get gives afterwards.
-        self.assertEqual({name: changes.last(name) for name in ("IsRunning", "NTasks", "State")},
-                         {name: client.get(SLEEPER, SERVICE_IFACE, name)
-                          for name in ("IsRunning", "NTasks", "State")})
+        names = ("IsRunning", "NTasks", "State", "StateTimestamp")
+        self.assertEqual({name: changes.last(name) for name in names},
+                         {name: client.get(SLEEPER, SERVICE_IFACE, name) for name in names})
+        # StateTimestamp goes with every State, and moves on with it.
+        self.assertEqual([("State" in c, "StateTimestamp" in c) for c in changes.changes()
+                          if "State" in c or "StateTimestamp" in c],
+                         [(True, True)] * len(changes.values("State")))
+        stamps = changes.values("StateTimestamp")
+        self.assertEqual(stamps, sorted(stamps))
+        self.assertGreater(stamps[-1], stamps[0])
+        for stamp in stamps:
+            self.assert_state_time(stamp)
 
     def test_is_running_and_state_with_gdbus(self):
         self.check_is_running_and_state(self.gdbus())
@@ -101,7 +111,7 @@ class PropertiesChangedTest(ifacetest.IfaceTestCase):
         client = self.gdbus()
         changes = Changes(client, service_path("twice"))
         client.call(service_path("twice"), SERVICE_IFACE, "Start")
-        changes.wait_for("State", "stopped")
+        changes.wait_for("State", "failed")
         self.assertEqual(changes.last("NTasks"), 0)
         self.assertIn(2, changes.values("NTasks"))
 
@@ -126,13 +136,19 @@ class PropertiesChangedTest(ifacetest.IfaceTestCase):
         client = self.gdbus()
         failing = service_path("failing")
         changes = Changes(client, failing)
-        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
-        run_until(lambda: changes.values("LastErrors"), "LastErrors in PropertiesChanged")
+        # A new run: its end announces its failures, with the State.
+        client.call(failing, SERVICE_IFACE, "Start")
+        changes.wait_for("State", "failed")
         self.assertEqual(errors(changes.last("LastErrors")), HOST_FAILURES)
-        # Reported once: the next wait has nothing, and says so.
-        self.assertEqual(client.call(failing, SERVICE_IFACE, "Wait"), ([],))
-        changes.wait_for("LastErrors", [])
-        self.assertEqual(len(changes.values("LastErrors")), 2)
+        # A client that sees the State failed has the run's failures already.
+        announced = changes.changes()
+        self.assertLessEqual(max(i for i, c in enumerate(announced) if "LastErrors" in c),
+                             max(i for i, c in enumerate(announced) if c.get("State") == "failed"))
+        # Waits take nothing: no change to announce, and the same list.
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
+        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
+        client.round_trip()
+        self.assertEqual(len(changes.values("LastErrors")), 1, changes.changes())
 
     def test_last_errors_of_an_exec_service(self):
         self.start_daemon(CONFIG)
@@ -140,11 +156,13 @@ class PropertiesChangedTest(ifacetest.IfaceTestCase):
         exit3 = service_path("exit3")
         changes = Changes(client, exit3)
         client.call(exit3, SERVICE_IFACE, "Start")
-        changes.wait_for("State", "stopped")
-        self.assertEqual(changes.values("LastErrors"), [])
+        changes.wait_for("State", "failed")
+        # Sent when the run ended, nobody having waited.
+        self.assertEqual(changes.values("LastErrors"), [[("instance-1", EXIT_ERROR_DOMAIN, 3,
+                                                          "“sh -c 'exit 3'” exited with status 3")]])
         client.call(exit3, SERVICE_IFACE, "Wait")
-        changes.wait_for("LastErrors", [("instance-1", EXIT_ERROR_DOMAIN, 3,
-                                         "“sh -c 'exit 3'” exited with status 3")])
+        client.round_trip()
+        self.assertEqual(len(changes.values("LastErrors")), 1, changes.changes())
 
     def test_changes_are_coalesced(self):
         tasks = 5000
@@ -216,13 +234,12 @@ class TaskFailedTest(ifacetest.IfaceTestCase):
         self.start_host()
         client = self.pydbus()
         failing = service_path("failing")
-        self.assertEqual(errors(client.call(failing, SERVICE_IFACE, "Wait")[0]), HOST_FAILURES)
         self.assertEqual(errors(self.failures_of(client, failing, 2)), HOST_FAILURES)
 
     def test_task_failed_comes_from_the_service_that_failed(self):
         self.start_host("--service=quiet")
         client = self.gdbus()
-        # Replies once the start-up's failures are out.
+        # (The start-up's failures are out: start_host() waits for them.)
         client.call(ROOT_PATH, MANAGER_IFACE, "StopAll", "s", ("reset",))
         failed = client.subscribe(SERVICE_IFACE, "TaskFailed")
         client.call(ROOT_PATH, MANAGER_IFACE, "StartAll")
