@@ -9,6 +9,7 @@
 #pragma once
 
 #include "bgs-manager.h"
+#include "bgs-wire.h"
 
 G_BEGIN_DECLS
 
@@ -17,26 +18,6 @@ G_BEGIN_DECLS
 BGS_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (BgsBus, bgs_bus, BGS, BUS, GObject)
 
-/**
- * BGS_BUS_NAME:
- *
- * The well-known bus name of bgserviced.
- */
-#define BGS_BUS_NAME "org.bgservice1"
-
-/**
- * BGS_BUS_ROOT_PATH:
- *
- * The object path of the exported manager.
- */
-#define BGS_BUS_ROOT_PATH "/org/bgservice1"
-
-/**
- * BGS_BUS_ERROR_NO_SUCH_SERVICE:
- *
- * The D-Bus error name for a service name nobody exports.
- */
-#define BGS_BUS_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
 
 BGS_AVAILABLE_IN_ALL G_GNUC_WARN_UNUSED_RESULT
 BgsBus     *bgs_bus_new_system      (BgsManager  *manager,

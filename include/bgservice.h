@@ -9,6 +9,7 @@
 # include "bgs-service-task.h"
 # include "bgs-service-guard.h"
 # include "bgs-manager.h"
+# include "bgs-wire.h"
 # include "bgs-bus.h"
 # include "bgs-module.h"
 #undef BGSERVICE_INSIDE

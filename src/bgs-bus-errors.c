@@ -17,7 +17,7 @@ append_entry (sd_bus_message *message,
               const GError   *error,
               const char     *text)
 {
-  return sd_bus_message_append (message, "(ssis)", name != NULL ? name : "",
+  return sd_bus_message_append (message, BGS_BUS_ERROR_ENTRY_TYPE, name != NULL ? name : "",
                                 g_quark_to_string (error->domain), error->code,
                                 text);
 }
@@ -75,7 +75,7 @@ bgs_bus_append_error_list (sd_bus_message *message,
                            const GError   *group,
                            gboolean        by_service)
 {
-  int r = sd_bus_message_open_container (message, 'a', "(ssis)");
+  int r = sd_bus_message_open_container (message, 'a', BGS_BUS_ERROR_ENTRY_TYPE);
 
   if (r < 0 || group == NULL)
     goto close;
@@ -111,7 +111,7 @@ bgs_bus_reply_error_list (sd_bus_message *call,
                           const GError   *error)
 {
   g_autoptr(sd_bus_message) reply = NULL;
-  gboolean by_service = g_str_equal (sd_bus_message_get_interface (call), BGS_BUS_MANAGER_IFACE);
+  gboolean by_service = g_str_equal (sd_bus_message_get_interface (call), BGS_BUS_MANAGER_INTERFACE);
   int r;
 
   if (error != NULL && !is_group (error))

@@ -66,7 +66,7 @@ announce_changes (BgsExportedService *self)
   self->changed = 0;
 
   if (bgs_bus_is_connected (self->bus))
-    sd_bus_emit_properties_changed_strv (self->bus->bus, self->path, BGS_BUS_SERVICE_IFACE,
+    sd_bus_emit_properties_changed_strv (self->bus->bus, self->path, BGS_BUS_SERVICE_INTERFACE,
                                          (char **) names);
 }
 
@@ -131,7 +131,7 @@ on_task_failed (BgsService   *service,
   if (!bgs_bus_is_connected (self->bus))
     return;
 
-  sd_bus_emit_signal (self->bus->bus, self->path, BGS_BUS_SERVICE_IFACE, "TaskFailed",
+  sd_bus_emit_signal (self->bus->bus, self->path, BGS_BUS_SERVICE_INTERFACE, "TaskFailed",
                       "ssis", g_task_get_name (task) != NULL ? g_task_get_name (task) : "",
                       g_quark_to_string (error->domain), error->code, error->message);
 }
@@ -146,7 +146,7 @@ bgs_exported_service_new (BgsBus     *bus,
   self->bus = bus;
   self->service = g_object_ref (service);
   self->changed_link.data = self;
-  if (sd_bus_path_encode (BGS_BUS_SERVICE_PREFIX, bgs_service_get_name (service), &self->path) < 0)
+  if (sd_bus_path_encode (BGS_BUS_SERVICE_PATH_PREFIX, bgs_service_get_name (service), &self->path) < 0)
     g_error ("Out of memory encoding an object path");
 
   for (i = 0; i < N_FOLLOWED; i++)

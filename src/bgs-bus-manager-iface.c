@@ -175,7 +175,7 @@ static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_METHOD_WITH_NAMES ("StartAll", "", "", "", "",
                             method_start_all, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_NAMES ("StopAll", "s", SD_BUS_PARAM (message),
-                            "a(ssis)", SD_BUS_PARAM (errors),
+                            BGS_BUS_ERROR_LIST_TYPE, SD_BUS_PARAM (errors),
                             method_stop_all, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_VTABLE_END
 };
@@ -186,5 +186,5 @@ bgs_bus_add_manager_iface (BgsBus       *self,
                            sd_bus_slot **slot)
 {
   return sd_bus_add_object_vtable (self->bus, slot, BGS_BUS_ROOT_PATH,
-                                   BGS_BUS_MANAGER_IFACE, manager_vtable, self);
+                                   BGS_BUS_MANAGER_INTERFACE, manager_vtable, self);
 }

@@ -9,11 +9,6 @@
 
 G_BEGIN_DECLS
 
-#define BGS_BUS_SERVICE_PREFIX   BGS_BUS_ROOT_PATH "/service"
-#define BGS_BUS_MANAGER_IFACE    "org.bgservice1.Manager"
-#define BGS_BUS_SERVICE_IFACE    "org.bgservice1.Service"
-#define BGS_BUS_ERROR_LIST_TYPE  "a(ssis)"
-
 typedef struct _BgsExportedService BgsExportedService;
 
 struct _BgsBus

@@ -234,7 +234,7 @@ static const sd_bus_vtable service_vtable[] = {
   SD_BUS_PROPERTY ("Name", "s", get_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
   SD_BUS_PROPERTY ("IsRunning", "b", get_is_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("NTasks", "u", get_n_tasks, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-  SD_BUS_PROPERTY ("LastErrors", "a(ssis)", get_last_errors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+  SD_BUS_PROPERTY ("LastErrors", BGS_BUS_ERROR_LIST_TYPE, get_last_errors, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("State", "s", get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_PROPERTY ("StateTimestamp", "t", get_state_timestamp, 0,
                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -243,14 +243,14 @@ static const sd_bus_vtable service_vtable[] = {
   SD_BUS_METHOD_WITH_NAMES ("Start", "", "", "", "",
                             method_start, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_NAMES ("Stop", "s", SD_BUS_PARAM (message),
-                            "a(ssis)", SD_BUS_PARAM (errors),
+                            BGS_BUS_ERROR_LIST_TYPE, SD_BUS_PARAM (errors),
                             method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_NAMES ("Cancel", "s", SD_BUS_PARAM (message), "", "",
                             method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
-  SD_BUS_METHOD_WITH_NAMES ("Wait", "", "", "a(ssis)", SD_BUS_PARAM (errors),
+  SD_BUS_METHOD_WITH_NAMES ("Wait", "", "", BGS_BUS_ERROR_LIST_TYPE, SD_BUS_PARAM (errors),
                             method_wait, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_NAMES ("Restart", "s", SD_BUS_PARAM (message),
-                            "a(ssis)", SD_BUS_PARAM (errors),
+                            BGS_BUS_ERROR_LIST_TYPE, SD_BUS_PARAM (errors),
                             method_restart, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_NAMES ("ResetFailed", "", "", "", "",
                             method_reset_failed, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -271,7 +271,7 @@ find_service (sd_bus *bus, const char *path, const char *interface,
   BgsExportedService *exported;
   int r;
 
-  r = sd_bus_path_decode (path, BGS_BUS_SERVICE_PREFIX, &name);
+  r = sd_bus_path_decode (path, BGS_BUS_SERVICE_PATH_PREFIX, &name);
   if (r <= 0)
     return r;
 
@@ -323,12 +323,12 @@ bgs_bus_add_service_iface (BgsBus       *self,
 {
   int r;
 
-  r = sd_bus_add_fallback_vtable (self->bus, vtable_slot, BGS_BUS_SERVICE_PREFIX,
-                                  BGS_BUS_SERVICE_IFACE, service_vtable,
+  r = sd_bus_add_fallback_vtable (self->bus, vtable_slot, BGS_BUS_SERVICE_PATH_PREFIX,
+                                  BGS_BUS_SERVICE_INTERFACE, service_vtable,
                                   find_service, self);
   if (r < 0)
     return r;
 
-  return sd_bus_add_node_enumerator (self->bus, enumerator_slot, BGS_BUS_SERVICE_PREFIX,
+  return sd_bus_add_node_enumerator (self->bus, enumerator_slot, BGS_BUS_SERVICE_PATH_PREFIX,
                                      enumerate_services, self);
 }

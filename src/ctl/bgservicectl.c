@@ -228,7 +228,7 @@ add_connection_entries (GOptionContext    *context,
     { "address", 0, 0, G_OPTION_ARG_STRING, &options->address,
       "Talk to bgserviced on the bus at ADDRESS (a D-Bus address)", "ADDRESS" },
     { "bus-name", 0, 0, G_OPTION_ARG_STRING, &options->bus_name,
-      "The bus name of bgserviced (default: " CTL_WIRE_DEFAULT_BUS_NAME ")", "BUSNAME" },
+      "The bus name of bgserviced (default: " BGS_BUS_NAME ")", "BUSNAME" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -388,7 +388,7 @@ check_connection (const ConnectionOptions *before,
   *address = after->address != NULL ? after->address : before->address;
   *bus_name = after->bus_name != NULL ? after->bus_name : before->bus_name;
   if (*bus_name == NULL)
-    *bus_name = CTL_WIRE_DEFAULT_BUS_NAME;
+    *bus_name = BGS_BUS_NAME;
 
   if (system + session + (*address != NULL) > 1)
     return usage_error (NULL, "--system, --session and --address exclude each other; give one");
@@ -409,7 +409,7 @@ check_connection (const ConnectionOptions *before,
 
   if (!ctl_bus_name_is_valid (*bus_name))
     return usage_error (NULL, "--bus-name: “%s” is not a valid D-Bus bus name "
-                        "(for instance " CTL_WIRE_DEFAULT_BUS_NAME ")", *bus_name);
+                        "(for instance " BGS_BUS_NAME ")", *bus_name);
 
   return CTL_EXIT_SUCCESS;
 }

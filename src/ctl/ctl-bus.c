@@ -595,7 +595,7 @@ ctl_bus_explain_failure (CtlBus        *self,
   else
     target = g_strdup (action);
 
-  if (sd_bus_error_has_name (failure, CTL_WIRE_ERROR_NO_SUCH_SERVICE) ||
+  if (sd_bus_error_has_name (failure, BGS_BUS_ERROR_NO_SUCH_SERVICE) ||
       (service != NULL && sd_bus_error_has_name (failure, SD_BUS_ERROR_UNKNOWN_OBJECT)))
     {
       /* UnknownObject: the service went away after GetService found it. */

@@ -106,7 +106,7 @@ prepare_lookups (CtlBus              *bus,
         }
 
       target->name = names[i];
-      target->call = ctl_call_new (bus, CTL_WIRE_MANAGER_PATH, CTL_WIRE_MANAGER_INTERFACE,
+      target->call = ctl_call_new (bus, BGS_BUS_ROOT_PATH, BGS_BUS_MANAGER_INTERFACE,
                                    "GetService", CTL_CALL_TIMEOUT_DEFAULT, error);
       if (target->call == NULL)
         return FALSE;
@@ -208,7 +208,7 @@ new_get_all_call (CtlBus      *bus,
   call = ctl_call_new (bus, path, CTL_WIRE_PROPERTIES, "GetAll", CTL_CALL_TIMEOUT_DEFAULT, error);
   if (call == NULL)
     return NULL;
-  r = sd_bus_message_append (call->request, "s", CTL_WIRE_SERVICE_INTERFACE);
+  r = sd_bus_message_append (call->request, "s", BGS_BUS_SERVICE_INTERFACE);
   if (r < 0)
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
@@ -228,7 +228,7 @@ list_services (CtlBus  *bus,
   g_autoptr (GPtrArray) batch = g_ptr_array_new ();
   GPtrArray *services = NULL;
 
-  list_call = ctl_call_new (bus, CTL_WIRE_MANAGER_PATH, CTL_WIRE_MANAGER_INTERFACE,
+  list_call = ctl_call_new (bus, BGS_BUS_ROOT_PATH, BGS_BUS_MANAGER_INTERFACE,
                             "ListServices", CTL_CALL_TIMEOUT_DEFAULT, error);
   if (list_call == NULL)
     return NULL;
@@ -322,7 +322,7 @@ get_named_services (CtlBus              *bus,
   targets = resolve_targets (bus, names, status, error);
   if (targets == NULL ||
       !call_on_targets (bus, targets, CTL_WIRE_PROPERTIES, "GetAll",
-                        CTL_WIRE_SERVICE_INTERFACE, CTL_CALL_TIMEOUT_DEFAULT, error))
+                        BGS_BUS_SERVICE_INTERFACE, CTL_CALL_TIMEOUT_DEFAULT, error))
     return NULL;
 
   for (guint i = 0; i < targets->len; i++)
@@ -403,7 +403,7 @@ ctl_command_is_failed (CtlBus              *bus,
       const char *state = ctl_service_info_get_state (services->pdata[i]);
 
       ctl_output_format_state (out, state);
-      if (strcmp (state, CTL_WIRE_STATE_FAILED) != 0)
+      if (strcmp (state, BGS_BUS_STATE_FAILED) != 0)
         status = ctl_exit_worse (status, CTL_EXIT_NOT_FAILED);
     }
 
@@ -429,7 +429,7 @@ run_plain_method (CtlBus              *bus,
 
   targets = resolve_targets (bus, names, &status, error);
   if (targets == NULL ||
-      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, member,
+      !call_on_targets (bus, targets, BGS_BUS_SERVICE_INTERFACE, member,
                         NULL, CTL_CALL_TIMEOUT_DEFAULT, error))
     return CTL_EXIT_FAILURE;
 
@@ -485,7 +485,7 @@ run_task_errors_method (CtlBus              *bus,
 
   targets = resolve_targets (bus, names, &status, error);
   if (targets == NULL ||
-      !call_on_targets (bus, targets, CTL_WIRE_SERVICE_INTERFACE, member,
+      !call_on_targets (bus, targets, BGS_BUS_SERVICE_INTERFACE, member,
                         message, CTL_CALL_TIMEOUT_NONE, error))
     return CTL_EXIT_FAILURE;
 

@@ -201,7 +201,7 @@ append_services_count (GString   *out,
 
       if (info->is_running)
         n_running++;
-      if (g_strcmp0 (ctl_service_info_get_state (info), CTL_WIRE_STATE_FAILED) == 0)
+      if (g_strcmp0 (ctl_service_info_get_state (info), BGS_BUS_STATE_FAILED) == 0)
         n_failed++;
     }
 

@@ -16,11 +16,11 @@
 /* Every State this client knows, NULL-terminated: for the width of the
  * STATE column, which should not change with what the services do now. */
 const char * const ctl_wire_states[] = {
-  CTL_WIRE_STATE_STOPPED,
-  CTL_WIRE_STATE_RUNNING,
-  CTL_WIRE_STATE_STOPPING,
-  CTL_WIRE_STATE_RESTARTING,
-  CTL_WIRE_STATE_FAILED,
+  BGS_BUS_STATE_STOPPED,
+  BGS_BUS_STATE_RUNNING,
+  BGS_BUS_STATE_STOPPING,
+  BGS_BUS_STATE_RESTARTING,
+  BGS_BUS_STATE_FAILED,
   NULL
 };
 
@@ -67,7 +67,7 @@ ctl_service_info_get_state (const CtlServiceInfo *self)
   if (self->state != NULL)
     return self->state;
 
-  return self->is_running ? CTL_WIRE_STATE_RUNNING : CTL_WIRE_STATE_STOPPED;
+  return self->is_running ? BGS_BUS_STATE_RUNNING : BGS_BUS_STATE_STOPPED;
 }
 
 /* Sets @error to say which part of a reply could not be read; returns FALSE. */
@@ -94,7 +94,7 @@ read_task_error (sd_bus_message  *message,
   CtlTaskError *element;
   int r;
 
-  r = sd_bus_message_read (message, "(ssis)", &task, &domain, &code, &text);
+  r = sd_bus_message_read (message, BGS_BUS_ERROR_ENTRY_TYPE, &task, &domain, &code, &text);
   if (r <= 0)
     return r;
 
@@ -118,7 +118,7 @@ ctl_wire_read_task_errors (sd_bus_message  *message,
   CtlTaskError *element = NULL;
   int r;
 
-  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, "(ssis)");
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, BGS_BUS_ERROR_ENTRY_TYPE);
   if (r <= 0)
     return fail_read (r < 0 ? r : -ENXIO, "the error list", error);
 
@@ -216,7 +216,7 @@ read_task_errors_variant (sd_bus_message  *message,
   g_autoptr (GPtrArray) errors = NULL;
   int r;
 
-  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_VARIANT, "a(ssis)");
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_VARIANT, BGS_BUS_ERROR_LIST_TYPE);
   if (r <= 0)
     return r < 0 ? r : -ENXIO;
   if (!ctl_wire_read_task_errors (message, &errors, NULL))

@@ -1,30 +1,20 @@
 /* ctl-wire.h: the bgservice D-Bus interface as bgservicectl sees it.
  *
- * The names of section 3 of the contract, the values its replies carry
- * (CtlTaskError, CtlServiceInfo) and the readers that turn reply messages
- * into those values. Nothing here sends anything: see ctl-bus.h.
+ * The values its replies carry (CtlTaskError, CtlServiceInfo) and the
+ * readers that turn reply messages into those values. The names of the
+ * interface come from bgs-wire.h, which the library uses too. Nothing here
+ * sends anything: see ctl-bus.h.
  */
 #pragma once
 
 #include <glib.h>
 #include <systemd/sd-bus.h>
 
+#include "bgs-wire.h"
+
 G_BEGIN_DECLS
 
-#define CTL_WIRE_DEFAULT_BUS_NAME  "org.bgservice1"
-#define CTL_WIRE_MANAGER_PATH      "/org/bgservice1"
-#define CTL_WIRE_MANAGER_INTERFACE "org.bgservice1.Manager"
-#define CTL_WIRE_SERVICE_INTERFACE "org.bgservice1.Service"
 #define CTL_WIRE_PROPERTIES        "org.freedesktop.DBus.Properties"
-
-#define CTL_WIRE_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
-
-/* The values of a service's State property (contract, sections 3 and 7). */
-#define CTL_WIRE_STATE_STOPPED    "stopped"
-#define CTL_WIRE_STATE_RUNNING    "running"     /* a run is under way */
-#define CTL_WIRE_STATE_STOPPING   "stopping"    /* cancelled, tasks still ending */
-#define CTL_WIRE_STATE_RESTARTING "restarting"  /* a run failed, a restart follows */
-#define CTL_WIRE_STATE_FAILED     "failed"      /* the last run failed, no restart */
 
 extern const char * const ctl_wire_states[];
 

@@ -468,16 +468,8 @@ check_service_keys (const Parser     *parser,
   return TRUE;
 }
 
-/* Restart=: systemd's names for the modes bgservice has. */
-static const struct {
-  const char     *name;
-  BgsRestartMode  mode;
-} restart_modes[] = {
-  { "no", BGS_RESTART_NO },
-  { "on-failure", BGS_RESTART_ON_FAILURE },
-  { "always", BGS_RESTART_ALWAYS },
-};
-
+/* Restart=: systemd's names for the modes bgservice has, which are the
+ * nicks of BgsRestartMode. */
 static gboolean
 read_restart_mode (const Parser    *parser,
                    const char      *group,
@@ -485,17 +477,20 @@ read_restart_mode (const Parser    *parser,
                    GError         **error)
 {
   g_autofree char *raw = g_key_file_get_value (parser->keyfile, group, "Restart", NULL);
+  g_autoptr(GEnumClass) modes = g_type_class_ref (BGS_TYPE_RESTART_MODE);
+  GEnumValue *mode;
 
   g_strstrip (raw);
-  for (guint i = 0; i < G_N_ELEMENTS (restart_modes); i++)
-    if (g_str_equal (raw, restart_modes[i].name))
-      {
-        *out_mode = restart_modes[i].mode;
-        return TRUE;
-      }
+  mode = g_enum_get_value_by_nick (modes, raw);
+  if (mode != NULL)
+    {
+      *out_mode = mode->value;
+      return TRUE;
+    }
 
   set_error (error, parser, group, "Restart", G_KEY_FILE_ERROR_INVALID_VALUE,
-             "“%s” is not a restart mode; use no, on-failure or always", raw);
+             "“%s” is not a restart mode; use " BGS_BUS_RESTART_NO ", " BGS_BUS_RESTART_ON_FAILURE
+             " or " BGS_BUS_RESTART_ALWAYS, raw);
   return FALSE;
 }
 

@@ -464,8 +464,8 @@ test_is_failed_lines (void)
 {
   g_autoptr (GString) out = g_string_new (NULL);
 
-  ctl_output_format_state (out, CTL_WIRE_STATE_FAILED);
-  ctl_output_format_state (out, CTL_WIRE_STATE_RESTARTING);
+  ctl_output_format_state (out, BGS_BUS_STATE_FAILED);
+  ctl_output_format_state (out, BGS_BUS_STATE_RESTARTING);
   ctl_output_format_state (out, "odd\nstate\x1b");
   g_assert_cmpstr (out->str, ==, "failed\nrestarting\nodd\\nstate\\x1b\n");
 }

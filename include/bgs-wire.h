@@ -1,0 +1,82 @@
+/* bgs-wire.h: the names of bgservice's D-Bus interface, defined once.
+ *
+ * The library exports services under these names, bgservicectl calls
+ * them, and any other client may use them. Only macros: a client that
+ * does not link the library can include this header alone.
+ */
+#pragma once
+
+/**
+ * BGS_BUS_NAME:
+ *
+ * The well-known bus name of bgserviced.
+ */
+#define BGS_BUS_NAME "org.bgservice1"
+
+/**
+ * BGS_BUS_ROOT_PATH:
+ *
+ * The object path of the exported manager.
+ */
+#define BGS_BUS_ROOT_PATH "/org/bgservice1"
+
+/**
+ * BGS_BUS_SERVICE_PATH_PREFIX:
+ *
+ * The object path under which each service lives, as
+ * `BGS_BUS_SERVICE_PATH_PREFIX/<label>`, the label being the service's
+ * name escaped with sd_bus_path_encode().
+ */
+#define BGS_BUS_SERVICE_PATH_PREFIX BGS_BUS_ROOT_PATH "/service"
+
+/**
+ * BGS_BUS_MANAGER_INTERFACE:
+ *
+ * The interface of the manager object.
+ */
+#define BGS_BUS_MANAGER_INTERFACE "org.bgservice1.Manager"
+
+/**
+ * BGS_BUS_SERVICE_INTERFACE:
+ *
+ * The interface of each service object.
+ */
+#define BGS_BUS_SERVICE_INTERFACE "org.bgservice1.Service"
+
+/**
+ * BGS_BUS_ERROR_NO_SUCH_SERVICE:
+ *
+ * The D-Bus error name for a service name nobody exports.
+ */
+#define BGS_BUS_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
+
+/**
+ * BGS_BUS_ERROR_ENTRY_TYPE:
+ *
+ * The D-Bus signature of one failure in an error list: what failed (a task,
+ * or a service for the manager's lists), the GError domain as
+ * g_quark_to_string() gives it, the code and the message.
+ */
+#define BGS_BUS_ERROR_ENTRY_TYPE "(ssis)"
+
+/**
+ * BGS_BUS_ERROR_LIST_TYPE:
+ *
+ * The D-Bus signature of an error list: an array of
+ * %BGS_BUS_ERROR_ENTRY_TYPE.
+ */
+#define BGS_BUS_ERROR_LIST_TYPE "a" BGS_BUS_ERROR_ENTRY_TYPE
+
+/* The words of the State property, which are also the nicks of
+ * BgsServiceState. */
+#define BGS_BUS_STATE_STOPPED    "stopped"
+#define BGS_BUS_STATE_RUNNING    "running"
+#define BGS_BUS_STATE_STOPPING   "stopping"
+#define BGS_BUS_STATE_RESTARTING "restarting"
+#define BGS_BUS_STATE_FAILED     "failed"
+
+/* The words of the Restart property, which are also the nicks of
+ * BgsRestartMode and the values of the Restart= key. */
+#define BGS_BUS_RESTART_NO         "no"
+#define BGS_BUS_RESTART_ON_FAILURE "on-failure"
+#define BGS_BUS_RESTART_ALWAYS     "always"
