@@ -24,6 +24,19 @@ const char * const ctl_wire_states[] = {
   NULL
 };
 
+/* The D-Bus names of the CtlProperty values, in their order. */
+const char * const ctl_wire_property_names[CTL_N_PROPERTIES + 1] = {
+  [CTL_PROPERTY_NAME] = "Name",
+  [CTL_PROPERTY_IS_RUNNING] = "IsRunning",
+  [CTL_PROPERTY_N_TASKS] = "NTasks",
+  [CTL_PROPERTY_LAST_ERRORS] = "LastErrors",
+  [CTL_PROPERTY_STATE] = "State",
+  [CTL_PROPERTY_STATE_TIMESTAMP] = "StateTimestamp",
+  [CTL_PROPERTY_N_RESTARTS] = "NRestarts",
+  [CTL_PROPERTY_RESTART] = "Restart",
+  [CTL_N_PROPERTIES] = NULL,
+};
+
 /* Frees a CtlTaskError. */
 void
 ctl_task_error_free (CtlTaskError *self)
@@ -227,6 +240,18 @@ read_task_errors_variant (sd_bus_message  *message,
   return sd_bus_message_exit_container (message);
 }
 
+/* The CtlProperty called @key, or CTL_N_PROPERTIES for a property this
+ * client does not know. */
+static CtlProperty
+lookup_property (const char *key)
+{
+  for (guint i = 0; i < CTL_N_PROPERTIES; i++)
+    if (strcmp (key, ctl_wire_property_names[i]) == 0)
+      return i;
+
+  return CTL_N_PROPERTIES;
+}
+
 /* Reads one property of org.bgservice1.Service from a variant; properties
  * this client does not know are skipped. Returns < 0 on a bad reply. */
 static int
@@ -234,31 +259,46 @@ read_property (sd_bus_message  *message,
                const char      *key,
                CtlServiceInfo  *info)
 {
-  if (strcmp (key, "Name") == 0)
-    return read_string_variant (message, &info->name);
-  if (strcmp (key, "State") == 0)
-    return read_string_variant (message, &info->state);
-  if (strcmp (key, "Restart") == 0)
-    return read_string_variant (message, &info->restart);
-  if (strcmp (key, "StateTimestamp") == 0)
-    return sd_bus_message_read (message, "v", "t", &info->state_timestamp);
-  if (strcmp (key, "NTasks") == 0)
-    return sd_bus_message_read (message, "v", "u", &info->n_tasks);
-  if (strcmp (key, "NRestarts") == 0)
-    return sd_bus_message_read (message, "v", "u", &info->n_restarts);
-  if (strcmp (key, "LastErrors") == 0)
-    return read_task_errors_variant (message, &info->last_errors);
-  if (strcmp (key, "IsRunning") == 0)
-    {
-      int flag;   /* sd-bus reads a boolean into an int */
-      int r = sd_bus_message_read (message, "v", "b", &flag);
+  CtlProperty property = lookup_property (key);
+  int flag;   /* sd-bus reads a boolean into an int */
+  int r;
 
+  switch (property)
+    {
+    case CTL_PROPERTY_NAME:
+      r = read_string_variant (message, &info->name);
+      break;
+    case CTL_PROPERTY_STATE:
+      r = read_string_variant (message, &info->state);
+      break;
+    case CTL_PROPERTY_RESTART:
+      r = read_string_variant (message, &info->restart);
+      break;
+    case CTL_PROPERTY_STATE_TIMESTAMP:
+      r = sd_bus_message_read (message, "v", "t", &info->state_timestamp);
+      break;
+    case CTL_PROPERTY_N_TASKS:
+      r = sd_bus_message_read (message, "v", "u", &info->n_tasks);
+      break;
+    case CTL_PROPERTY_N_RESTARTS:
+      r = sd_bus_message_read (message, "v", "u", &info->n_restarts);
+      break;
+    case CTL_PROPERTY_LAST_ERRORS:
+      r = read_task_errors_variant (message, &info->last_errors);
+      break;
+    case CTL_PROPERTY_IS_RUNNING:
+      r = sd_bus_message_read (message, "v", "b", &flag);
       if (r > 0)
         info->is_running = flag != 0;
-      return r;
+      break;
+    case CTL_N_PROPERTIES:
+    default:
+      return sd_bus_message_skip (message, "v");
     }
 
-  return sd_bus_message_skip (message, "v");
+  if (r > 0)
+    info->properties_read |= 1u << property;
+  return r;
 }
 
 /* Reads the reply of Properties.GetAll on a service, a{sv}, into @info. */
@@ -292,4 +332,74 @@ ctl_wire_read_service_properties (sd_bus_message  *message,
     return fail_read (r, "the properties of the service", error);
 
   return TRUE;
+}
+
+/* A CtlServiceErrors of @service; takes @errors. */
+CtlServiceErrors *
+ctl_service_errors_new (const char *service,
+                        GPtrArray  *errors)
+{
+  CtlServiceErrors *self = g_new0 (CtlServiceErrors, 1);
+
+  self->service = g_strdup (service);
+  self->errors = errors;
+
+  return self;
+}
+
+/* Frees a CtlServiceErrors. */
+void
+ctl_service_errors_free (CtlServiceErrors *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->service);
+  g_clear_pointer (&self->errors, g_ptr_array_unref);
+  g_free (self);
+}
+
+/*
+ * ctl_wire_split_by_service:
+ * @stop_all_errors: (element-type CtlTaskError): the reply of
+ *   Manager.StopAll, whose entries are (service, domain, code,
+ *   "TASK: MESSAGE")
+ *
+ * Groups the entries of StopAll by service, in the order the services
+ * first appear, each entry made a task error as Stop would give it: the
+ * task is what its message holds before the first ": " (a task name that
+ * holds ": " itself cannot be told apart), or "" when it holds none.
+ *
+ * Returns: (element-type CtlServiceErrors) (transfer full): the groups
+ */
+GPtrArray *
+ctl_wire_split_by_service (GPtrArray *stop_all_errors)
+{
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_errors_free);
+  g_autoptr (GHashTable) by_service = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < stop_all_errors->len; i++)
+    {
+      const CtlTaskError *entry = stop_all_errors->pdata[i];
+      CtlServiceErrors *group = g_hash_table_lookup (by_service, entry->task);
+      CtlTaskError *task_error = g_new0 (CtlTaskError, 1);
+      const char *separator = strstr (entry->message, ": ");
+
+      if (group == NULL)
+        {
+          group = ctl_service_errors_new (entry->task, g_ptr_array_new_with_free_func (
+                                            (GDestroyNotify) ctl_task_error_free));
+          g_ptr_array_add (groups, group);
+          g_hash_table_insert (by_service, group->service, group);
+        }
+
+      task_error->task = separator != NULL ? g_strndup (entry->message, separator - entry->message)
+                                           : g_strdup ("");
+      task_error->message = g_strdup (separator != NULL ? separator + 2 : entry->message);
+      task_error->domain = g_strdup (entry->domain);
+      task_error->code = entry->code;
+      g_ptr_array_add (group->errors, task_error);
+    }
+
+  return g_steal_pointer (&groups);
 }

@@ -19,6 +19,26 @@ G_BEGIN_DECLS
 extern const char * const ctl_wire_states[];
 
 /*
+ * CtlProperty: the properties of org.bgservice1.Service this client knows,
+ * in the order of data/org.bgservice1.Service.xml (the order `show` prints
+ * them in); ctl_wire_property_names[] gives their D-Bus names.
+ */
+typedef enum
+{
+  CTL_PROPERTY_NAME,
+  CTL_PROPERTY_IS_RUNNING,
+  CTL_PROPERTY_N_TASKS,
+  CTL_PROPERTY_LAST_ERRORS,
+  CTL_PROPERTY_STATE,
+  CTL_PROPERTY_STATE_TIMESTAMP,
+  CTL_PROPERTY_N_RESTARTS,
+  CTL_PROPERTY_RESTART,
+  CTL_N_PROPERTIES
+} CtlProperty;
+
+extern const char * const ctl_wire_property_names[CTL_N_PROPERTIES + 1];
+
+/*
  * CtlTaskError: one element of an error list, a(ssis) on the wire: what
  * failed (a task of a service), the GError domain as a string, its code
  * and its message.
@@ -51,12 +71,31 @@ typedef struct
   guint32     n_restarts;       /* automatic restarts since the last start by hand */
   char       *restart;          /* (nullable) the policy: "no", "on-failure", "always" */
   GPtrArray  *last_errors;      /* (element-type CtlTaskError) (nullable) of the last run */
+  guint       properties_read;  /* bit 1 << CtlProperty for each property GetAll gave */
 } CtlServiceInfo;
 
 CtlServiceInfo *ctl_service_info_new       (void);
 void            ctl_service_info_free      (CtlServiceInfo *self);
 const char     *ctl_service_info_get_state (const CtlServiceInfo *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlServiceInfo, ctl_service_info_free)
+
+/*
+ * CtlServiceErrors: the failures of the runs a call ended, for one service:
+ * the reply of Stop, Restart or Wait on that service, or its part of the
+ * reply of Manager.StopAll.
+ */
+typedef struct
+{
+  char      *service;
+  GPtrArray *errors;    /* (element-type CtlTaskError) */
+} CtlServiceErrors;
+
+CtlServiceErrors *ctl_service_errors_new  (const char *service,
+                                           GPtrArray  *errors);
+void              ctl_service_errors_free (CtlServiceErrors *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlServiceErrors, ctl_service_errors_free)
+
+GPtrArray *ctl_wire_split_by_service (GPtrArray *stop_all_errors);
 
 gboolean ctl_wire_read_task_errors (sd_bus_message  *message,
                                     GPtrArray      **out_errors,
