@@ -4,19 +4,26 @@
  * Manager.GetService (never building object paths itself), then makes one
  * call on each service found, all in one batch: `stop a b c` waits for the
  * three stops together, not one after the other. Output follows the order
- * of the names on the command line.
+ * of the names on the command line. `start --all` and `stop --all` call
+ * the manager instead (StartAll, StopAll).
+ *
+ * Each command builds its whole output, plain (ctl-output.c) or JSON
+ * (ctl-json.c), before printing it; --quiet drops it, except the errors
+ * of tasks that stop, restart and wait report.
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "ctl-commands.h"
+#include "ctl-json.h"
 #include "ctl-output.h"
 #include "ctl-sd-bus.h"
 #include "ctl-wire.h"
 
 #define DEFAULT_STOP_MESSAGE    "stopped with bgservicectl"
 #define DEFAULT_RESTART_MESSAGE "restarted with bgservicectl"
+#define DEFAULT_CANCEL_MESSAGE  "cancelled with bgservicectl"
 
 /* Target: a service named on the command line, once GetService found it,
  * and the call of the current batch made on it. */
@@ -219,31 +226,72 @@ new_get_all_call (CtlBus      *bus,
   return g_steal_pointer (&call);
 }
 
+/*
+ * Calls @member of the manager, with @argument as its only argument
+ * unless %NULL; @action says what it does, for messages. Returns the call
+ * with its reply, or %NULL with the failure explained in @error.
+ */
+static CtlCall *
+call_manager (CtlBus      *bus,
+              const char  *member,
+              const char  *argument,
+              guint64      timeout_usec,
+              const char  *action,
+              GError     **error)
+{
+  g_autoptr (CtlCall) call = NULL;
+  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+  int r = 0;
+
+  call = ctl_call_new (bus, BGS_BUS_ROOT_PATH, BGS_BUS_MANAGER_INTERFACE, member,
+                       timeout_usec, error);
+  if (call == NULL)
+    return NULL;
+  if (argument != NULL)
+    r = sd_bus_message_append (call->request, "s", argument);
+  if (r < 0)
+    {
+      g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                   "cannot pass “%s” to %s: %s", argument, member, g_strerror (-r));
+      return NULL;
+    }
+  g_ptr_array_add (batch, call);
+  if (!ctl_bus_call_all (bus, batch, error))
+    return NULL;
+  if (call->reply == NULL)
+    {
+      ctl_bus_explain_failure (bus, call, action, NULL, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&call);
+}
+
 /* ListServices: the name, path, and running or not, of every service. */
 static GPtrArray *
 list_services (CtlBus  *bus,
                GError **error)
 {
   g_autoptr (CtlCall) list_call = NULL;
-  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
   GPtrArray *services = NULL;
 
-  list_call = ctl_call_new (bus, BGS_BUS_ROOT_PATH, BGS_BUS_MANAGER_INTERFACE,
-                            "ListServices", CTL_CALL_TIMEOUT_DEFAULT, error);
+  list_call = call_manager (bus, "ListServices", NULL, CTL_CALL_TIMEOUT_DEFAULT,
+                            "list the services", error);
   if (list_call == NULL)
     return NULL;
-  g_ptr_array_add (batch, list_call);
-  if (!ctl_bus_call_all (bus, batch, error))
-    return NULL;
-  if (list_call->reply == NULL)
-    {
-      ctl_bus_explain_failure (bus, list_call, "list the services", NULL, error);
-      return NULL;
-    }
   if (!ctl_wire_read_services (list_call->reply, &services, error))
     return NULL;
 
   return services;
+}
+
+/* Prints @out, unless --quiet. */
+static void
+print_output (const CtlCommandOptions *options,
+              GString                 *out)
+{
+  if (!options->quiet)
+    ctl_output_print (out);
 }
 
 /*
@@ -284,10 +332,9 @@ read_all_properties (CtlBus     *bus,
 
 /* list: ListServices, then all the properties of each service. */
 CtlExit
-ctl_command_list (CtlBus              *bus,
-                  const char * const  *names,
-                  const char          *message,
-                  GError             **error)
+ctl_command_list (CtlBus                   *bus,
+                  const CtlCommandOptions  *options,
+                  GError                  **error)
 {
   g_autoptr (GPtrArray) services = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
@@ -297,9 +344,12 @@ ctl_command_list (CtlBus              *bus,
   if (services == NULL || !read_all_properties (bus, services, error))
     return CTL_EXIT_FAILURE;
 
-  ctl_output_format_services (out, services, table,
-                              table ? ctl_output_terminal_columns () : 0);
-  ctl_output_print (out);
+  if (options->output != CTL_OUTPUT_PLAIN)
+    ctl_json_format_services (out, services, options->output);
+  else
+    ctl_output_format_services (out, services, table,
+                                table ? ctl_output_terminal_columns () : 0, options->flags);
+  print_output (options, out);
 
   return CTL_EXIT_SUCCESS;
 }
@@ -340,6 +390,7 @@ get_named_services (CtlBus              *bus,
         return NULL;
       if (info->name == NULL)
         info->name = g_strdup (target->name);
+      info->path = g_strdup (target->path);
       g_ptr_array_add (services, g_steal_pointer (&info));
     }
 
@@ -348,10 +399,9 @@ get_named_services (CtlBus              *bus,
 
 /* status: every property of each service; 3 when one does not run. */
 CtlExit
-ctl_command_status (CtlBus              *bus,
-                    const char * const  *names,
-                    const char          *message,
-                    GError             **error)
+ctl_command_status (CtlBus                   *bus,
+                    const CtlCommandOptions  *options,
+                    GError                  **error)
 {
   CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) services = NULL;
@@ -359,7 +409,7 @@ ctl_command_status (CtlBus              *bus,
   g_autoptr (GTimeZone) zone = g_time_zone_new_local ();
   gint64 now_usec;
 
-  services = get_named_services (bus, names, "get the status of", &status, error);
+  services = get_named_services (bus, options->names, "get the status of", &status, error);
   if (services == NULL)
     return CTL_EXIT_FAILURE;
 
@@ -370,31 +420,66 @@ ctl_command_status (CtlBus              *bus,
     {
       const CtlServiceInfo *info = services->pdata[i];
 
-      if (out->len > 0)
-        g_string_append_c (out, '\n');
-      ctl_output_format_status (out, info, now_usec, zone);
+      if (options->output == CTL_OUTPUT_PLAIN)
+        {
+          if (out->len > 0)
+            g_string_append_c (out, '\n');
+          ctl_output_format_status (out, info, now_usec, zone, options->flags);
+        }
       /* IsRunning: a restarting service runs; a failed one does not. */
       if (!info->is_running)
         status = ctl_exit_worse (status, CTL_EXIT_NOT_RUNNING);
     }
+  if (options->output != CTL_OUTPUT_PLAIN)
+    ctl_json_format_status (out, services, options->output);
 
-  ctl_output_print (out);
+  print_output (options, out);
+
+  return status;
+}
+
+/* show: the properties of each service, as KEY=VALUE lines, a blank line
+ * between services; or as JSON. */
+CtlExit
+ctl_command_show (CtlBus                   *bus,
+                  const CtlCommandOptions  *options,
+                  GError                  **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) services = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GTimeZone) zone = g_time_zone_new_local ();
+
+  services = get_named_services (bus, options->names, "get the properties of", &status, error);
+  if (services == NULL)
+    return CTL_EXIT_FAILURE;
+
+  if (options->output != CTL_OUTPUT_PLAIN)
+    ctl_json_format_show (out, services, options->properties, zone, options->output);
+  else
+    for (guint i = 0; i < services->len; i++)
+      {
+        if (i > 0)
+          g_string_append_c (out, '\n');
+        ctl_output_format_show (out, services->pdata[i], options->properties, zone);
+      }
+
+  print_output (options, out);
 
   return status;
 }
 
 /* is-failed: the state of each service; 0 when every one failed, else 1. */
 CtlExit
-ctl_command_is_failed (CtlBus              *bus,
-                       const char * const  *names,
-                       const char          *message,
-                       GError             **error)
+ctl_command_is_failed (CtlBus                   *bus,
+                       const CtlCommandOptions  *options,
+                       GError                  **error)
 {
   CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) services = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
 
-  services = get_named_services (bus, names, "get the state of", &status, error);
+  services = get_named_services (bus, options->names, "get the state of", &status, error);
   if (services == NULL)
     return CTL_EXIT_FAILURE;
 
@@ -407,20 +492,51 @@ ctl_command_is_failed (CtlBus              *bus,
         status = ctl_exit_worse (status, CTL_EXIT_NOT_FAILED);
     }
 
-  ctl_output_print (out);
+  print_output (options, out);
+
+  return status;
+}
+
+/* is-active: the state of each service; 0 when a run of every one is under
+ * way (IsRunning: running, stopping or restarting), else 3. */
+CtlExit
+ctl_command_is_active (CtlBus                   *bus,
+                       const CtlCommandOptions  *options,
+                       GError                  **error)
+{
+  CtlExit status = CTL_EXIT_SUCCESS;
+  g_autoptr (GPtrArray) services = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  services = get_named_services (bus, options->names, "get the state of", &status, error);
+  if (services == NULL)
+    return CTL_EXIT_FAILURE;
+
+  for (guint i = 0; i < services->len; i++)
+    {
+      const CtlServiceInfo *info = services->pdata[i];
+
+      ctl_output_format_state (out, ctl_service_info_get_state (info));
+      if (!info->is_running)
+        status = ctl_exit_worse (status, CTL_EXIT_NOT_ACTIVE);
+    }
+
+  print_output (options, out);
 
   return status;
 }
 
 /*
- * start and reset-failed: @member, a method without arguments nor reply
- * values, on each service; prints nothing when all went well. @action
- * says what it does, for messages.
+ * start, cancel and reset-failed: @member, a method without reply values,
+ * with @argument as its only argument unless %NULL, on each service;
+ * prints nothing when all went well. @action says what it does, for
+ * messages.
  */
 static CtlExit
 run_plain_method (CtlBus              *bus,
                   const char * const  *names,
                   const char          *member,
+                  const char          *argument,
                   const char          *action,
                   GError             **error)
 {
@@ -430,7 +546,7 @@ run_plain_method (CtlBus              *bus,
   targets = resolve_targets (bus, names, &status, error);
   if (targets == NULL ||
       !call_on_targets (bus, targets, BGS_BUS_SERVICE_INTERFACE, member,
-                        NULL, CTL_CALL_TIMEOUT_DEFAULT, error))
+                        argument, CTL_CALL_TIMEOUT_DEFAULT, error))
     return CTL_EXIT_FAILURE;
 
   for (guint i = 0; i < targets->len; i++)
@@ -445,24 +561,71 @@ run_plain_method (CtlBus              *bus,
   return status;
 }
 
-/* start: Start on each service. */
+/* start: Start on each service; with --all, StartAll. */
 CtlExit
-ctl_command_start (CtlBus              *bus,
-                   const char * const  *names,
-                   const char          *message,
-                   GError             **error)
+ctl_command_start (CtlBus                   *bus,
+                   const CtlCommandOptions  *options,
+                   GError                  **error)
 {
-  return run_plain_method (bus, names, "Start", "start", error);
+  g_autoptr (CtlCall) call = NULL;
+
+  if (!options->all)
+    return run_plain_method (bus, options->names, "Start", NULL, "start", error);
+
+  call = call_manager (bus, "StartAll", NULL, CTL_CALL_TIMEOUT_DEFAULT,
+                       "start every service", error);
+
+  return call != NULL ? CTL_EXIT_SUCCESS : CTL_EXIT_FAILURE;
+}
+
+/* cancel: Cancel on each service, which replies at once. */
+CtlExit
+ctl_command_cancel (CtlBus                   *bus,
+                    const CtlCommandOptions  *options,
+                    GError                  **error)
+{
+  return run_plain_method (bus, options->names, "Cancel",
+                           options->message != NULL ? options->message : DEFAULT_CANCEL_MESSAGE,
+                           "cancel", error);
 }
 
 /* reset-failed: ResetFailed on each service. */
 CtlExit
-ctl_command_reset_failed (CtlBus              *bus,
-                          const char * const  *names,
-                          const char          *message,
-                          GError             **error)
+ctl_command_reset_failed (CtlBus                   *bus,
+                          const CtlCommandOptions  *options,
+                          GError                  **error)
 {
-  return run_plain_method (bus, names, "ResetFailed", "reset the failed state of", error);
+  return run_plain_method (bus, options->names, "ResetFailed", NULL,
+                           "reset the failed state of", error);
+}
+
+/*
+ * Prints the failures of @reports (element-type CtlServiceErrors), plain
+ * or JSON: the errors of tasks, printed even with --quiet (which does not
+ * go with JSON). Returns 1 when a report lists any failure, else 0.
+ */
+static CtlExit
+print_service_errors (const CtlCommandOptions *options,
+                      GPtrArray               *reports)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  CtlExit status = CTL_EXIT_SUCCESS;
+
+  for (guint i = 0; i < reports->len; i++)
+    {
+      const CtlServiceErrors *report = reports->pdata[i];
+
+      if (options->output == CTL_OUTPUT_PLAIN)
+        ctl_output_format_task_errors (out, report->service, report->errors);
+      if (report->errors->len > 0)
+        status = CTL_EXIT_TASKS_FAILED;
+    }
+  if (options->output != CTL_OUTPUT_PLAIN)
+    ctl_json_format_service_errors (out, reports, options->output);
+
+  ctl_output_print (out);
+
+  return status;
 }
 
 /*
@@ -471,19 +634,19 @@ ctl_command_reset_failed (CtlBus              *bus,
  * reply lists any failure.
  */
 static CtlExit
-run_task_errors_method (CtlBus              *bus,
-                        const char * const  *names,
-                        const char          *member,
-                        const char          *message,
-                        const char          *action,
-                        GError             **error)
+run_task_errors_method (CtlBus                   *bus,
+                        const CtlCommandOptions  *options,
+                        const char               *member,
+                        const char               *message,
+                        const char               *action,
+                        GError                  **error)
 {
   CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) targets = NULL;
-  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GPtrArray) reports = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_errors_free);
   g_autoptr (GError) unreachable = NULL;
 
-  targets = resolve_targets (bus, names, &status, error);
+  targets = resolve_targets (bus, options->names, &status, error);
   if (targets == NULL ||
       !call_on_targets (bus, targets, BGS_BUS_SERVICE_INTERFACE, member,
                         message, CTL_CALL_TIMEOUT_NONE, error))
@@ -505,13 +668,11 @@ run_task_errors_method (CtlBus              *bus,
         }
       if (!ctl_wire_read_task_errors (target->call->reply, &task_errors, error))
         return CTL_EXIT_FAILURE;
-
-      ctl_output_format_task_errors (out, target->name, task_errors);
-      if (task_errors->len > 0)
-        status = ctl_exit_worse (status, CTL_EXIT_TASKS_FAILED);
+      g_ptr_array_add (reports, ctl_service_errors_new (target->name,
+                                                        g_steal_pointer (&task_errors)));
     }
 
-  ctl_output_print (out);
+  status = ctl_exit_worse (status, print_service_errors (options, reports));
 
   if (unreachable != NULL)
     {
@@ -522,37 +683,60 @@ run_task_errors_method (CtlBus              *bus,
   return status;
 }
 
-/* stop: Stop on each service; prints the failures of the runs it ended. */
-CtlExit
-ctl_command_stop (CtlBus              *bus,
-                  const char * const  *names,
-                  const char          *message,
-                  GError             **error)
+/* stop --all: StopAll; prints the failures of the runs it ended, by
+ * service. */
+static CtlExit
+stop_all (CtlBus                   *bus,
+          const CtlCommandOptions  *options,
+          GError                  **error)
 {
-  return run_task_errors_method (bus, names, "Stop",
-                                 message != NULL ? message : DEFAULT_STOP_MESSAGE,
+  g_autoptr (CtlCall) call = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) reports = NULL;
+
+  call = call_manager (bus, "StopAll",
+                       options->message != NULL ? options->message : DEFAULT_STOP_MESSAGE,
+                       CTL_CALL_TIMEOUT_NONE, "stop every service", error);
+  if (call == NULL || !ctl_wire_read_task_errors (call->reply, &entries, error))
+    return CTL_EXIT_FAILURE;
+
+  reports = ctl_wire_split_by_service (entries);
+
+  return print_service_errors (options, reports);
+}
+
+/* stop: Stop on each service; prints the failures of the runs it ended.
+ * With --all, StopAll. */
+CtlExit
+ctl_command_stop (CtlBus                   *bus,
+                  const CtlCommandOptions  *options,
+                  GError                  **error)
+{
+  if (options->all)
+    return stop_all (bus, options, error);
+
+  return run_task_errors_method (bus, options, "Stop",
+                                 options->message != NULL ? options->message : DEFAULT_STOP_MESSAGE,
                                  "stop", error);
 }
 
 /* restart: Restart on each service; prints the failures of the runs it ended. */
 CtlExit
-ctl_command_restart (CtlBus              *bus,
-                     const char * const  *names,
-                     const char          *message,
-                     GError             **error)
+ctl_command_restart (CtlBus                   *bus,
+                     const CtlCommandOptions  *options,
+                     GError                  **error)
 {
-  return run_task_errors_method (bus, names, "Restart",
-                                 message != NULL ? message : DEFAULT_RESTART_MESSAGE,
+  return run_task_errors_method (bus, options, "Restart",
+                                 options->message != NULL ? options->message : DEFAULT_RESTART_MESSAGE,
                                  "restart", error);
 }
 
 /* wait: Wait on each service; prints the failures of the runs it waited for
  * (or of the last runs, for services that do not run). */
 CtlExit
-ctl_command_wait (CtlBus              *bus,
-                  const char * const  *names,
-                  const char          *message,
-                  GError             **error)
+ctl_command_wait (CtlBus                   *bus,
+                  const CtlCommandOptions  *options,
+                  GError                  **error)
 {
-  return run_task_errors_method (bus, names, "Wait", NULL, "wait for", error);
+  return run_task_errors_method (bus, options, "Wait", NULL, "wait for", error);
 }

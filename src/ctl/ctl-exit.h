@@ -29,6 +29,11 @@ typedef enum
  * `systemctl is-failed`; it ranks where CTL_EXIT_TASKS_FAILED does. */
 #define CTL_EXIT_NOT_FAILED CTL_EXIT_TASKS_FAILED
 
+/* is-active: a named service is not active (no run under way). Status 3,
+ * as for `systemctl is-active`, and as for status of a service that does
+ * not run. */
+#define CTL_EXIT_NOT_ACTIVE CTL_EXIT_NOT_RUNNING
+
 /*
  * CtlError: errors of bgservicectl itself, in the CTL_ERROR domain. Their
  * messages are ready to be printed after "bgservicectl: " (once escaped:

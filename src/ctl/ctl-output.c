@@ -9,14 +9,22 @@
  * daemon refuses them), so escapes only ever show in messages, where they
  * are for safety, not for a round trip.
  *
- * Output formats:
+ * Output formats (--output=plain; for JSON see ctl-json.c):
  *   list, on a terminal   a header, then aligned columns NAME STATE TASKS
- *                         RESTARTS and a count of the services
+ *                         RESTARTS and a count of the services (without
+ *                         header and count for --no-legend)
  *   list, in a pipe       NAME<TAB>STATE<TAB>TASKS<TAB>RESTARTS, one service
  *                         a line
  *   status                a block per service, see ctl_output_format_status()
- *   is-failed             the state of each service, one a line
+ *   show                  Key=value lines, see ctl_output_format_show()
+ *   is-active, is-failed  the state of each service, one a line
  *   errors of a call      NAME: TASK: MESSAGE (DOMAIN CODE), one a line
+ *
+ * Colours (CTL_OUTPUT_COLOUR, on a terminal only: see
+ * ctl_output_colour_wanted()): the state in list and status, green when
+ * running, yellow when stopping or restarting, red when failed. The
+ * escape sequences wrap the escaped text and take no column; padding goes
+ * after them, so columns stay aligned.
  */
 #include "config.h"
 
@@ -32,9 +40,40 @@
 #define MIN_NAME_COLUMN   16
 #define COLUMN_GAP        "  "
 
-/* Whether the terminal would act on @c instead of showing it. */
-static gboolean
-needs_escape (gunichar c)
+#define COLOUR_GREEN      "\033[1;32m"
+#define COLOUR_YELLOW     "\033[1;33m"
+#define COLOUR_RED        "\033[1;31m"
+#define COLOUR_RESET      "\033[0m"
+
+/* The words of --output, in the order of CtlOutputMode. */
+const char * const ctl_output_mode_names[] = {
+  [CTL_OUTPUT_PLAIN] = "plain",
+  [CTL_OUTPUT_JSON] = "json",
+  [CTL_OUTPUT_JSON_PRETTY] = "json-pretty",
+  NULL
+};
+
+/* Sets @mode to the CtlOutputMode that @text names; FALSE when it names
+ * none. */
+gboolean
+ctl_output_mode_from_string (const char    *text,
+                             CtlOutputMode *mode)
+{
+  for (guint i = 0; ctl_output_mode_names[i] != NULL; i++)
+    if (strcmp (text, ctl_output_mode_names[i]) == 0)
+      {
+        *mode = i;
+        return TRUE;
+      }
+
+  return FALSE;
+}
+
+/* Whether the terminal would act on @c instead of showing it: C0 and C1
+ * controls, DEL, line and paragraph separators, bidirectional marks,
+ * embeddings, overrides and isolates. */
+gboolean
+ctl_output_needs_escape (gunichar c)
 {
   if (c < 0x20 || (c >= 0x7f && c < 0xa0))
     return TRUE;   /* C0, DEL, C1 */
@@ -97,7 +136,7 @@ ctl_output_append_escaped (GString    *out,
           continue;
         }
 
-      if (needs_escape (c))
+      if (ctl_output_needs_escape (c))
         append_escape (out, c);
       else
         g_string_append_len (out, p, g_utf8_next_char (p) - p);
@@ -212,12 +251,49 @@ append_services_count (GString   *out,
   g_string_append (out, ".\n");
 }
 
+/* The escape sequence that colours @state, or NULL for none. */
+static const char *
+state_colour (const char *state)
+{
+  if (strcmp (state, BGS_BUS_STATE_RUNNING) == 0)
+    return COLOUR_GREEN;
+  if (strcmp (state, BGS_BUS_STATE_STOPPING) == 0 ||
+      strcmp (state, BGS_BUS_STATE_RESTARTING) == 0)
+    return COLOUR_YELLOW;
+  if (strcmp (state, BGS_BUS_STATE_FAILED) == 0)
+    return COLOUR_RED;
+
+  return NULL;
+}
+
+/* Appends @escaped, the escape of @state, in its colour when @flags say
+ * so, then pads it with spaces to @width columns (0: no padding). */
+static void
+append_state (GString        *out,
+              const char     *state,
+              const char     *escaped,
+              gsize           width,
+              CtlOutputFlags  flags)
+{
+  const char *colour = (flags & CTL_OUTPUT_COLOUR) != 0 ? state_colour (state) : NULL;
+
+  if (colour != NULL)
+    g_string_append (out, colour);
+  g_string_append (out, escaped);
+  if (colour != NULL)
+    g_string_append (out, COLOUR_RESET);
+  append_padded (out, "", width > ctl_output_width (escaped) ? width - ctl_output_width (escaped) : 0);
+}
+
 /* The list on a terminal: a header, aligned columns, a count. */
 static void
-format_services_table (GString   *out,
-                       GPtrArray *services,
-                       guint      columns)
+format_services_table (GString        *out,
+                       GPtrArray      *services,
+                       guint           columns,
+                       CtlOutputFlags  flags)
 {
+  gboolean legend = (flags & CTL_OUTPUT_NO_LEGEND) == 0;
+
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
   ListWidths widths = list_widths_init ();
@@ -225,7 +301,8 @@ format_services_table (GString   *out,
 
   if (services->len == 0)
     {
-      g_string_append (out, "No services.\n");
+      if (legend)
+        g_string_append (out, "No services.\n");
       return;
     }
 
@@ -252,11 +329,14 @@ format_services_table (GString   *out,
       g_ptr_array_add (states, state);
     }
 
-  append_padded (out, "NAME", widths.name);
-  g_string_append (out, COLUMN_GAP);
-  append_padded (out, "STATE", widths.state);
-  g_string_append_printf (out, COLUMN_GAP "%*s" COLUMN_GAP "%*s\n",
-                          (int) widths.tasks, "TASKS", (int) widths.restarts, "RESTARTS");
+  if (legend)
+    {
+      append_padded (out, "NAME", widths.name);
+      g_string_append (out, COLUMN_GAP);
+      append_padded (out, "STATE", widths.state);
+      g_string_append_printf (out, COLUMN_GAP "%*s" COLUMN_GAP "%*s\n",
+                              (int) widths.tasks, "TASKS", (int) widths.restarts, "RESTARTS");
+    }
 
   for (guint i = 0; i < services->len; i++)
     {
@@ -275,14 +355,17 @@ format_services_table (GString   *out,
           append_padded (out, names->pdata[i], widths.name);
         }
       g_string_append (out, COLUMN_GAP);
-      append_padded (out, states->pdata[i], widths.state);
+      append_state (out, ctl_service_info_get_state (info), states->pdata[i], widths.state, flags);
       append_number_column (out, info->n_tasks, widths.tasks);
       append_number_column (out, info->n_restarts, widths.restarts);
       g_string_append_c (out, '\n');
     }
 
-  g_string_append_c (out, '\n');
-  append_services_count (out, services);
+  if (legend)
+    {
+      g_string_append_c (out, '\n');
+      append_services_count (out, services);
+    }
 }
 
 /* The list in a pipe: NAME, STATE, TASKS and RESTARTS separated by tabs. */
@@ -308,20 +391,39 @@ format_services_lines (GString   *out,
  * @table: %TRUE for a terminal: a header, aligned columns, a count;
  *   %FALSE for a pipe: tab-separated fields, nothing else
  * @columns: the width of the terminal, for @table
+ * @flags: for @table: without header and count, in colour
  *
  * Formats the output of `list`: each service's name, state, number of
  * tasks and number of automatic restarts.
  */
 void
-ctl_output_format_services (GString   *out,
-                            GPtrArray *services,
-                            gboolean   table,
-                            guint      columns)
+ctl_output_format_services (GString        *out,
+                            GPtrArray      *services,
+                            gboolean        table,
+                            guint           columns,
+                            CtlOutputFlags  flags)
 {
   if (table)
-    format_services_table (out, services, columns);
+    format_services_table (out, services, columns, flags);
   else
     format_services_lines (out, services);
+}
+
+/* Appends "TASK: MESSAGE (DOMAIN CODE)", or "MESSAGE (DOMAIN CODE)" when
+ * the failure names no task. */
+static void
+append_task_error_text (GString            *out,
+                        const CtlTaskError *task_error)
+{
+  if (*task_error->task != '\0')
+    {
+      ctl_output_append_escaped (out, task_error->task);
+      g_string_append (out, ": ");
+    }
+  ctl_output_append_escaped (out, task_error->message);
+  g_string_append (out, " (");
+  ctl_output_append_escaped (out, task_error->domain);
+  g_string_append_printf (out, " %" G_GINT32_FORMAT ")", task_error->code);
 }
 
 /* Appends "TASK: MESSAGE (DOMAIN CODE)" and a newline. */
@@ -329,12 +431,8 @@ static void
 append_task_error (GString            *out,
                    const CtlTaskError *task_error)
 {
-  ctl_output_append_escaped (out, task_error->task);
-  g_string_append (out, ": ");
-  ctl_output_append_escaped (out, task_error->message);
-  g_string_append (out, " (");
-  ctl_output_append_escaped (out, task_error->domain);
-  g_string_append_printf (out, " %" G_GINT32_FORMAT ")\n", task_error->code);
+  append_task_error_text (out, task_error);
+  g_string_append_c (out, '\n');
 }
 
 /* SpanUnit: a unit of a time span as `status` writes it, as systemd does. */
@@ -398,6 +496,44 @@ append_date_time (GString   *out,
   ctl_output_append_escaped (out, g_date_time_get_timezone_abbreviation (when));
 }
 
+/* @timestamp_usec (µs since the epoch) in @zone, to the second; NULL when
+ * GDateTime cannot hold it (past the year 9999). */
+static GDateTime *
+date_time_from_usec (guint64    timestamp_usec,
+                     GTimeZone *zone)
+{
+  g_autoptr (GDateTime) utc = NULL;
+
+  utc = g_date_time_new_from_unix_utc ((gint64) (timestamp_usec / G_TIME_SPAN_SECOND));
+  if (utc == NULL)
+    return NULL;
+
+  return g_date_time_to_timezone (utc, zone);
+}
+
+/*
+ * ctl_output_format_timestamp:
+ * @timestamp_usec: when something happened, in µs since the epoch; 0:
+ *   never
+ * @zone: the time zone to show it in (the local one)
+ *
+ * Appends the time as `status` shows it, "Fri 2026-11-27 12:00:01 UTC";
+ * nothing for 0 or a time that cannot be shown (past the year 9999).
+ */
+void
+ctl_output_format_timestamp (GString   *out,
+                             guint64    timestamp_usec,
+                             GTimeZone *zone)
+{
+  g_autoptr (GDateTime) when = NULL;
+
+  if (timestamp_usec == 0)
+    return;
+  when = date_time_from_usec (timestamp_usec, zone);
+  if (when != NULL)
+    append_date_time (out, when);
+}
+
 /*
  * ctl_output_format_since:
  * @timestamp_usec: when something happened, in µs since the epoch
@@ -415,13 +551,9 @@ ctl_output_format_since (GString   *out,
                          gint64     now_usec,
                          GTimeZone *zone)
 {
-  g_autoptr (GDateTime) utc = NULL;
-  g_autoptr (GDateTime) when = NULL;
+  g_autoptr (GDateTime) when = date_time_from_usec (timestamp_usec, zone);
   gint64 age;
 
-  utc = g_date_time_new_from_unix_utc ((gint64) (timestamp_usec / G_TIME_SPAN_SECOND));
-  if (utc != NULL)
-    when = g_date_time_to_timezone (utc, zone);
   if (when == NULL)
     return;
 
@@ -439,12 +571,14 @@ static void
 append_state_line (GString              *out,
                    const CtlServiceInfo *info,
                    gint64                now_usec,
-                   GTimeZone            *zone)
+                   GTimeZone            *zone,
+                   CtlOutputFlags        flags)
 {
   g_autoptr (GString) since = g_string_new (NULL);
+  g_autofree char *state = ctl_output_escape (ctl_service_info_get_state (info));
 
   g_string_append (out, "  state: ");
-  ctl_output_append_escaped (out, ctl_service_info_get_state (info));
+  append_state (out, ctl_service_info_get_state (info), state, 0, flags);
   if (info->state_timestamp != 0)
     ctl_output_format_since (since, info->state_timestamp, now_usec, zone);
   if (since->len > 0)
@@ -473,6 +607,7 @@ append_restarts_line (GString              *out,
  * @info: a service, with its properties read
  * @now_usec: now, in µs since the epoch (g_get_real_time())
  * @zone: the time zone to show times in (the local one)
+ * @flags: %CTL_OUTPUT_COLOUR for the state in colour
  *
  * Formats the block `status` prints for a service:
  *
@@ -492,11 +627,12 @@ void
 ctl_output_format_status (GString              *out,
                           const CtlServiceInfo *info,
                           gint64                now_usec,
-                          GTimeZone            *zone)
+                          GTimeZone            *zone,
+                          CtlOutputFlags        flags)
 {
   ctl_output_append_escaped (out, info->name);
   g_string_append_c (out, '\n');
-  append_state_line (out, info, now_usec, zone);
+  append_state_line (out, info, now_usec, zone, flags);
   append_restarts_line (out, info);
   g_string_append_printf (out, "  tasks: %" G_GUINT32_FORMAT "\n", info->n_tasks);
 
@@ -511,6 +647,130 @@ ctl_output_format_status (GString              *out,
     {
       g_string_append (out, "    ");
       append_task_error (out, info->last_errors->pdata[i]);
+    }
+}
+
+/*
+ * ctl_output_property_wanted:
+ * @properties: (array zero-terminated=1) (nullable): the properties of
+ *   `show --property`, or %NULL for every one
+ * @name: a property `show` can print
+ *
+ * Returns: whether `show` prints @name
+ */
+gboolean
+ctl_output_property_wanted (const char * const *properties,
+                            const char         *name)
+{
+  return properties == NULL || g_strv_contains (properties, name);
+}
+
+/* Appends "KEY=" for `show`. */
+static void
+append_key (GString    *out,
+            const char *key)
+{
+  g_string_append (out, key);
+  g_string_append_c (out, '=');
+}
+
+/* Appends the value of @property of @info as `show` prints it: booleans
+ * as yes and no, the last errors on one line separated by "; ". */
+static void
+append_show_value (GString              *out,
+                   const CtlServiceInfo *info,
+                   CtlProperty           property)
+{
+  switch (property)
+    {
+    case CTL_PROPERTY_NAME:
+      ctl_output_append_escaped (out, info->name);
+      break;
+    case CTL_PROPERTY_IS_RUNNING:
+      g_string_append (out, info->is_running ? "yes" : "no");
+      break;
+    case CTL_PROPERTY_N_TASKS:
+      g_string_append_printf (out, "%" G_GUINT32_FORMAT, info->n_tasks);
+      break;
+    case CTL_PROPERTY_LAST_ERRORS:
+      for (guint i = 0; info->last_errors != NULL && i < info->last_errors->len; i++)
+        {
+          if (i > 0)
+            g_string_append (out, "; ");
+          append_task_error_text (out, info->last_errors->pdata[i]);
+        }
+      break;
+    case CTL_PROPERTY_STATE:
+      ctl_output_append_escaped (out, ctl_service_info_get_state (info));
+      break;
+    case CTL_PROPERTY_STATE_TIMESTAMP:
+      g_string_append_printf (out, "%" G_GUINT64_FORMAT, info->state_timestamp);
+      break;
+    case CTL_PROPERTY_N_RESTARTS:
+      g_string_append_printf (out, "%" G_GUINT32_FORMAT, info->n_restarts);
+      break;
+    case CTL_PROPERTY_RESTART:
+      if (info->restart != NULL)
+        ctl_output_append_escaped (out, info->restart);
+      break;
+    case CTL_N_PROPERTIES:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/*
+ * ctl_output_format_show:
+ * @info: a service, with its properties read
+ * @properties: (array zero-terminated=1) (nullable): the properties to
+ *   print (`show --property`), %NULL for every one; names this client
+ *   does not know print nothing
+ * @zone: the time zone of StateTimestampText (the local one)
+ *
+ * Formats what `show` prints for a service, as `systemctl show` does: one
+ * KEY=VALUE line for each property the daemon gave, in the order of the
+ * interface, under its D-Bus name, values escaped:
+ *
+ *   Name=clock
+ *   IsRunning=yes
+ *   NTasks=1
+ *   LastErrors=TASK: MESSAGE (DOMAIN CODE); TASK: MESSAGE (DOMAIN CODE)
+ *   State=running
+ *   StateTimestamp=1795780801000000
+ *   StateTimestampText=Fri 2026-11-27 12:00:01 UTC
+ *   NRestarts=0
+ *   Restart=no
+ *
+ * StateTimestampText is StateTimestamp for people, as `status` shows it,
+ * empty when the state never changed (StateTimestamp=0).
+ */
+void
+ctl_output_format_show (GString              *out,
+                        const CtlServiceInfo *info,
+                        const char * const   *properties,
+                        GTimeZone            *zone)
+{
+  for (CtlProperty property = 0; property < CTL_N_PROPERTIES; property++)
+    {
+      const char *key = ctl_wire_property_names[property];
+
+      if ((info->properties_read & (1u << property)) == 0)
+        continue;
+
+      if (ctl_output_property_wanted (properties, key))
+        {
+          append_key (out, key);
+          append_show_value (out, info, property);
+          g_string_append_c (out, '\n');
+        }
+
+      if (property == CTL_PROPERTY_STATE_TIMESTAMP &&
+          ctl_output_property_wanted (properties, CTL_SHOW_STATE_TIMESTAMP_TEXT))
+        {
+          append_key (out, CTL_SHOW_STATE_TIMESTAMP_TEXT);
+          ctl_output_format_timestamp (out, info->state_timestamp, zone);
+          g_string_append_c (out, '\n');
+        }
     }
 }
 
@@ -546,6 +806,55 @@ ctl_output_format_task_errors (GString    *out,
       g_string_append (out, ": ");
       append_task_error (out, errors->pdata[i]);
     }
+}
+
+/* Whether @value is one of the words systemd reads as false. */
+static gboolean
+is_false_word (const char *value)
+{
+  const char * const words[] = { "0", "no", "n", "false", "f", "off" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (words); i++)
+    if (g_ascii_strcasecmp (value, words[i]) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+/*
+ * ctl_output_colour_wanted_for:
+ * @terminal: whether standard output is a terminal
+ * @no_color: (nullable): $NO_COLOR
+ * @systemd_colors: (nullable): $SYSTEMD_COLORS
+ * @term: (nullable): $TERM
+ *
+ * Decides whether plain output is coloured, as systemd decides: only on a
+ * terminal (never in a pipe), and not when NO_COLOR is set (to any value,
+ * even empty), when SYSTEMD_COLORS is a false word (0, no, false, off, n,
+ * f, in any case) or when TERM is "dumb". SYSTEMD_COLORS cannot force
+ * colours into a pipe.
+ */
+gboolean
+ctl_output_colour_wanted_for (gboolean    terminal,
+                              const char *no_color,
+                              const char *systemd_colors,
+                              const char *term)
+{
+  if (!terminal || no_color != NULL)
+    return FALSE;
+  if (systemd_colors != NULL && is_false_word (systemd_colors))
+    return FALSE;
+
+  return g_strcmp0 (term, "dumb") != 0;
+}
+
+/* ctl_output_colour_wanted_for() for this process: its standard output
+ * and environment. */
+gboolean
+ctl_output_colour_wanted (void)
+{
+  return ctl_output_colour_wanted_for (ctl_output_is_terminal (), g_getenv ("NO_COLOR"),
+                                       g_getenv ("SYSTEMD_COLORS"), g_getenv ("TERM"));
 }
 
 /* Whether standard output is a terminal (a person reads) or not (a

@@ -111,11 +111,21 @@ assert_usage_error (const Result *result,
 }
 
 static const char * const name_commands[] = {
-  "status", "start", "stop", "restart", "wait", "is-failed", "reset-failed",
+  "status", "show", "start", "stop", "cancel", "restart", "wait", "is-active", "is-failed",
+  "reset-failed",
 };
 static const char * const all_commands[] = {
-  "list", "status", "start", "stop", "restart", "wait", "is-failed", "reset-failed",
+  "list", "status", "show", "start", "stop", "cancel", "restart", "wait", "is-active",
+  "is-failed", "reset-failed",
 };
+
+/* Whether @command takes --message. */
+static gboolean
+takes_message (const char *command)
+{
+  return strcmp (command, "stop") == 0 || strcmp (command, "restart") == 0 ||
+         strcmp (command, "cancel") == 0;
+}
 
 static void
 test_usage_no_command (void)
@@ -123,8 +133,8 @@ test_usage_no_command (void)
   g_auto (Result) result = { 0, };
 
   run_ctl_argv (&result, NULL, (const char * const[]) { NULL });
-  assert_usage_error (&result, "no COMMAND given (list, status, start, stop, restart, "
-                      "wait, is-failed, reset-failed)");
+  assert_usage_error (&result, "no COMMAND given (list, status, show, start, stop, cancel, "
+                      "restart, wait, is-active, is-failed, reset-failed)");
 }
 
 static void
@@ -134,8 +144,8 @@ test_usage_unknown_command (void)
 
   run_ctl (&result, NULL, "frobnicate", "clock");
   assert_usage_error (&result, "unknown command “frobnicate”");
-  assert_contains (result.err, "(the commands: list, status, start, stop, restart, wait, "
-                   "is-failed, reset-failed, help)");
+  assert_contains (result.err, "(the commands: list, status, show, start, stop, cancel, "
+                   "restart, wait, is-active, is-failed, reset-failed, help)");
 }
 
 static void
@@ -200,7 +210,7 @@ test_usage_bad_option (void)
       g_auto (Result) result = { 0, };
       g_autofree char *hint = g_strdup_printf ("bgservicectl %s --help", name_commands[i]);
 
-      if (strcmp (name_commands[i], "stop") == 0 || strcmp (name_commands[i], "restart") == 0)
+      if (takes_message (name_commands[i]))
         continue;
       run_ctl (&result, NULL, name_commands[i], "-m", "hi", "clock");
       assert_usage_error (&result, "-m");
@@ -283,7 +293,7 @@ assert_main_help (const Result *result)
   assert_contains (result->out, "  1  a task failed");
   assert_contains (result->out, "(is-failed: a\n     named service has not failed)");
   assert_contains (result->out, "  2  usage error");
-  assert_contains (result->out, "  3  status: a named service is not running");
+  assert_contains (result->out, "  3  status, is-active: a named service is not running");
   assert_contains (result->out, "  4  no such service");
   assert_contains (result->out, "Examples:");
 }
@@ -324,7 +334,7 @@ test_help_command (void)
       g_assert_cmpint (help.status, ==, 0);
       g_assert_cmpstr (help.out, ==, after.out);
 
-      if (strcmp (command, "stop") == 0 || strcmp (command, "restart") == 0)
+      if (takes_message (command))
         assert_contains (after.out, "--message=MSG");
       else
         g_assert_null (strstr (after.out, "--message"));
@@ -382,8 +392,8 @@ test_help_supervision (void)
 
   /* The main help says who may reset and who may ask. */
   run_ctl (&main_help, NULL, "--help");
-  assert_contains (main_help.out, "(start, stop, restart, reset-failed)");
-  assert_contains (main_help.out, "(list, status, wait, is-failed)");
+  assert_contains (main_help.out, "(start, stop, cancel, restart, reset-failed)");
+  assert_contains (main_help.out, "(list, status, show, wait, is-active, is-failed)");
   assert_contains (main_help.out, "NAME, STATE, TASKS and RESTARTS separated by tabs");
 
   run_ctl (&list, NULL, "list", "--help");

@@ -152,7 +152,7 @@ test_list_pipe (void)
   g_ptr_array_add (services, make_restarted_info ("web", "restarting", TRUE, 0, 3));
   g_ptr_array_add (services, make_restarted_info ("worker", "failed", FALSE, 0, 1));
 
-  ctl_output_format_services (out, services, FALSE, 0);
+  ctl_output_format_services (out, services, FALSE, 0, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==,
                    "clock\trunning\t1\t0\n"
                    "tab\\there\tstopped\t0\t0\n"
@@ -167,7 +167,7 @@ test_list_pipe_empty (void)
   g_autoptr (GPtrArray) services = new_services ();
   g_autoptr (GString) out = g_string_new (NULL);
 
-  ctl_output_format_services (out, services, FALSE, 0);
+  ctl_output_format_services (out, services, FALSE, 0, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==, "");
 }
 
@@ -181,7 +181,7 @@ test_list_table (void)
   g_ptr_array_add (services, make_info ("日本語", "stopping", TRUE, 123456));
   g_ptr_array_add (services, make_info ("web", "stopped", FALSE, 0));
 
-  ctl_output_format_services (out, services, TRUE, 80);
+  ctl_output_format_services (out, services, TRUE, 80, CTL_OUTPUT_FLAGS_NONE);
   /* STATE is as wide as "restarting" even when no service restarts. */
   g_assert_cmpstr (out->str, ==,
                    "NAME    STATE        TASKS  RESTARTS\n"
@@ -204,7 +204,7 @@ test_list_table_supervision (void)
   g_ptr_array_add (services, make_info ("worker", "failed", FALSE, 0));
 
   /* A restarting service runs; failed ones are counted apart. */
-  ctl_output_format_services (out, services, TRUE, 80);
+  ctl_output_format_services (out, services, TRUE, 80, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==,
                    "NAME    STATE       TASKS    RESTARTS\n"
                    "api     restarting      0           2\n"
@@ -224,7 +224,7 @@ test_list_table_unknown_state (void)
   /* A newer daemon's state, wider than any known one, widens the column. */
   g_ptr_array_add (services, make_info ("clock", "reconfiguring", TRUE, 1));
 
-  ctl_output_format_services (out, services, TRUE, 80);
+  ctl_output_format_services (out, services, TRUE, 80, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==,
                    "NAME   STATE          TASKS  RESTARTS\n"
                    "clock  reconfiguring      1         0\n"
@@ -243,7 +243,7 @@ test_list_table_long_name (void)
   g_ptr_array_add (services, make_info ("web", "stopped", FALSE, 0));
 
   /* 60 columns leave 31 for names: the long one gets a line of its own. */
-  ctl_output_format_services (out, services, TRUE, 60);
+  ctl_output_format_services (out, services, TRUE, 60, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==,
                    "NAME  STATE       TASKS  RESTARTS\n"
                    "a-name-far-too-long-for-a-narrow-terminal\n"
@@ -254,7 +254,7 @@ test_list_table_long_name (void)
 
   /* 70 leave 41: it fits. */
   g_string_truncate (out, 0);
-  ctl_output_format_services (out, services, TRUE, 70);
+  ctl_output_format_services (out, services, TRUE, 70, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==,
                    "NAME                                       STATE       TASKS  RESTARTS\n"
                    "a-name-far-too-long-for-a-narrow-terminal  running         1         0\n"
@@ -271,7 +271,7 @@ test_list_table_controls (void)
 
   g_ptr_array_add (services, make_info ("evil\x1b[2J", "running\n", TRUE, 1));
 
-  ctl_output_format_services (out, services, TRUE, 80);
+  ctl_output_format_services (out, services, TRUE, 80, CTL_OUTPUT_FLAGS_NONE);
   g_assert_null (strchr (out->str, '\x1b'));
   g_assert_nonnull (strstr (out->str, "evil\\x1b[2J  running\\n  "));
 }
@@ -282,7 +282,7 @@ test_list_table_empty (void)
   g_autoptr (GPtrArray) services = new_services ();
   g_autoptr (GString) out = g_string_new (NULL);
 
-  ctl_output_format_services (out, services, TRUE, 80);
+  ctl_output_format_services (out, services, TRUE, 80, CTL_OUTPUT_FLAGS_NONE);
   g_assert_cmpstr (out->str, ==, "No services.\n");
 }
 
@@ -294,7 +294,7 @@ format_status (const CtlServiceInfo *info,
   g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
   GString *out = g_string_new (NULL);
 
-  ctl_output_format_status (out, info, FRIDAY_NOON_USEC + age_usec, utc);
+  ctl_output_format_status (out, info, FRIDAY_NOON_USEC + age_usec, utc, CTL_OUTPUT_FLAGS_NONE);
 
   return g_string_free (out, FALSE);
 }
