@@ -39,9 +39,10 @@
  *      "message": "…"}
  *     ("task" is "" when the failure names no task)
  *
- * Strings are the daemon's, exact: json-glib escapes what JSON requires
- * (quotes, backslashes, controls below U+0020). What a terminal would
- * still act on (DEL, C1 controls, line separators, bidirectional marks:
+ * Strings are the daemon's, exact: json-glib escapes quotes, backslashes
+ * and controls. What it leaves raw that a terminal would act on (U+001F,
+ * which json-glib 1.6 forgets although JSON requires it escaped; DEL, C1
+ * controls, line separators, bidirectional marks: see
  * ctl_output_needs_escape()) is then written as \uXXXX, which is the same
  * string to any JSON parser. JSON is never coloured.
  */
@@ -163,13 +164,13 @@ finish (GString       *out,
   json_generator_set_indent (generator, PRETTY_INDENT);
   text = json_generator_to_data (generator, NULL);
 
-  /* Below U+007F json-glib escaped all that needs it; what is left of the
-   * C0 range is the indentation's newlines, outside strings. */
+  /* json-glib writes every newline of a string as \n: a raw one is the
+   * indentation's, outside strings. */
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
 
-      if (c >= 0x7f && ctl_output_needs_escape (c))
+      if (c != '\n' && ctl_output_needs_escape (c))
         g_string_append_printf (out, "\\u%04X", c);
       else
         g_string_append_len (out, p, g_utf8_next_char (p) - p);
