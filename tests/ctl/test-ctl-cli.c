@@ -272,6 +272,209 @@ test_usage_help_too_many (void)
   assert_usage_error (&unknown, "unknown command “frobnicate”");
 }
 
+/* A usage error whose message is exactly "bgservicectl: @message". */
+static void
+assert_usage_message (const Result *result,
+                      const char   *message)
+{
+  g_autofree char *line = g_strdup_printf ("bgservicectl: %s\n", message);
+
+  assert_usage_error (result, message);
+  g_assert_true (g_str_has_prefix (result->err, line));
+}
+
+static void
+test_usage_command_suggestion (void)
+{
+  const char * const typos[][2] = {
+    { "stauts", "status" }, { "lsit", "list" }, { "is_active", "is-active" },
+    { "restrat", "restart" }, { "shwo", "show" }, { "cancle", "cancel" }, { "hlep", "help" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (typos); i++)
+    {
+      g_auto (Result) result = { 0, };
+      g_auto (Result) help = { 0, };
+      g_autofree char *expected = g_strdup_printf ("unknown command “%s”; did you mean “%s”?",
+                                                   typos[i][0], typos[i][1]);
+
+      run_ctl (&result, NULL, typos[i][0], "clock");
+      assert_usage_message (&result, expected);
+      assert_contains (result.err, "bgservicectl --help");
+
+      run_ctl (&help, NULL, "help", typos[i][0]);
+      assert_usage_message (&help, expected);
+    }
+}
+
+static void
+test_usage_option_suggestion (void)
+{
+  g_auto (Result) before = { 0, };
+  g_auto (Result) after = { 0, };
+  g_auto (Result) valued = { 0, };
+  g_auto (Result) far = { 0, };
+  g_auto (Result) connection = { 0, };
+
+  run_ctl (&before, NULL, "--outptu=json", "list");
+  assert_usage_message (&before, "unknown option “--outptu”; did you mean “--output”?");
+
+  run_ctl (&after, NULL, "show", "--proprety", "State", "clock");
+  assert_usage_message (&after, "unknown option “--proprety”; did you mean “--property”?");
+  assert_contains (after.err, "bgservicectl show --help");
+
+  run_ctl (&valued, NULL, "list", "--no-legnd");
+  assert_usage_message (&valued, "unknown option “--no-legnd”; did you mean “--no-legend”?");
+
+  /* The connection options are suggested too. */
+  run_ctl (&connection, NULL, "status", "--sesion", "clock");
+  assert_usage_message (&connection, "unknown option “--sesion”; did you mean “--session”?");
+
+  /* Nothing near: GOption's own words. */
+  run_ctl (&far, NULL, "list", "--frobnicate");
+  assert_usage_error (&far, "--frobnicate");
+  g_assert_null (strstr (far.err, "did you mean"));
+}
+
+static void
+test_usage_output_mode (void)
+{
+  g_auto (Result) unknown = { 0, };
+  g_auto (Result) typo = { 0, };
+
+  run_ctl (&unknown, NULL, "-o", "xml", "list");
+  assert_usage_message (&unknown, "--output: unknown mode “xml” (the modes: plain, json, "
+                        "json-pretty)");
+
+  run_ctl (&typo, NULL, "status", "--output=json_pretty", "clock");
+  assert_usage_message (&typo, "--output: unknown mode “json_pretty”; did you mean "
+                        "“json-pretty”?");
+}
+
+static void
+test_usage_options_not_taken (void)
+{
+  const char * const cases[][5] = {
+    /* arguments, then the message */
+    { "start", "-o", "json", "clock",
+      "--output applies to list, status, show, stop, restart and wait, not to start" },
+    { "-o", "plain", "is-failed", "clock",
+      "--output applies to list, status, show, stop, restart and wait, not to is-failed" },
+    { "status", "-p", "State", "clock", "--property applies to show, not to status" },
+    { "--property=State", "list", NULL, NULL, "--property applies to show, not to list" },
+    { "restart", "--all", NULL, NULL, "--all applies to start and stop, not to restart" },
+    { "wait", "--all", NULL, NULL, "--all applies to start and stop, not to wait" },
+    { "start", "--message=hi", "clock", NULL,
+      "--message applies to stop, cancel and restart, not to start" },
+    { "is-active", "-m", "hi", "clock",
+      "--message applies to stop, cancel and restart, not to is-active" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto (Result) result = { 0, };
+      const char *args[5] = { 0, };
+      gsize n = 0;
+
+      for (gsize j = 0; j < 4 && cases[i][j] != NULL; j++)
+        args[n++] = cases[i][j];
+      run_ctl_argv (&result, NULL, args);
+      assert_usage_message (&result, cases[i][4]);
+    }
+}
+
+static void
+test_usage_all_and_names (void)
+{
+  g_auto (Result) start = { 0, };
+  g_auto (Result) stop = { 0, };
+  g_auto (Result) none = { 0, };
+  g_auto (Result) before = { 0, };
+
+  run_ctl (&start, NULL, "start", "--all", "clock");
+  assert_usage_message (&start, "start --all takes no NAME (got “clock”)");
+
+  run_ctl (&stop, NULL, "stop", "web", "--all", "--message=x");
+  assert_usage_message (&stop, "stop --all takes no NAME (got “web”)");
+
+  run_ctl (&none, NULL, "stop");
+  assert_usage_message (&none, "stop needs the NAME of at least one service, or --all");
+
+  /* --all before the command counts as after it. */
+  run_ctl (&before, NULL, "--all", "start", "clock");
+  assert_usage_message (&before, "start --all takes no NAME (got “clock”)");
+}
+
+static void
+test_usage_quiet_and_json (void)
+{
+  g_auto (Result) result = { 0, };
+  g_auto (Result) split = { 0, };
+
+  run_ctl (&result, NULL, "list", "-q", "-o", "json");
+  assert_usage_message (&result, "--quiet and --output=json exclude each other");
+
+  run_ctl (&split, NULL, "--quiet", "status", "--output=json-pretty", "clock");
+  assert_usage_message (&split, "--quiet and --output=json-pretty exclude each other");
+}
+
+/* --no-pager and --no-legend go with every command, before or after it,
+ * and so does --quiet: the command goes on to connect. */
+static void
+test_options_every_command_takes (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (all_commands); i++)
+    {
+      g_auto (Result) result = { 0, };
+      const char *name = strcmp (all_commands[i], "list") == 0 ? NULL : "clock";
+
+      run_ctl (&result, NULL, "--address=unix:path=/nonexistent", "--no-pager",
+               all_commands[i], "--no-legend", "-q", name);
+      g_assert_cmpint (result.status, ==, 2);
+      g_assert_cmpstr (result.out, ==, "");
+      assert_contains (result.err, "bgservicectl: cannot connect to the bus at "
+                       "unix:path=/nonexistent");
+    }
+}
+
+static void
+test_help_options (void)
+{
+  g_auto (Result) main_help = { 0, };
+  g_auto (Result) show = { 0, };
+  g_auto (Result) start = { 0, };
+  g_auto (Result) cancel = { 0, };
+
+  run_ctl (&main_help, NULL, "--help");
+  assert_contains (main_help.out, "-o, --output=MODE");
+  assert_contains (main_help.out, "-q, --quiet");
+  assert_contains (main_help.out, "--no-legend");
+  assert_contains (main_help.out, "--no-pager");
+  assert_contains (main_help.out, "NO_COLOR");
+  /* What only some commands take is in their own help. */
+  g_assert_null (strstr (main_help.out, "--property=PROP"));
+  g_assert_null (strstr (main_help.out, "Every service, instead of NAME…"));
+
+  run_ctl (&show, NULL, "show", "--help");
+  assert_contains (show.out, "Usage:\n  bgservicectl [OPTION…] show [--property=PROP…] NAME…\n");
+  assert_contains (show.out, "-p, --property=PROP");
+  assert_contains (show.out, "-o, --output=MODE");
+  assert_contains (show.out, "StateTimestampText");
+  assert_contains (show.out, "  4  no such service");
+  g_assert_null (strstr (show.out, "--message"));
+
+  run_ctl (&start, NULL, "start", "--help");
+  assert_contains (start.out, "Usage:\n  bgservicectl [OPTION…] start NAME…|--all\n");
+  assert_contains (start.out, "--all ");
+  assert_contains (start.out, "Every service, instead of NAME…");
+  g_assert_null (strstr (start.out, "--output"));
+  g_assert_null (strstr (start.out, "--property"));
+
+  run_ctl (&cancel, NULL, "help", "cancel");
+  assert_contains (cancel.out, "Usage:\n  bgservicectl [OPTION…] cancel [--message=MSG] NAME…\n");
+  assert_contains (cancel.out, "without waiting for the tasks to end");
+}
+
 static void
 assert_main_help (const Result *result)
 {
@@ -652,6 +855,14 @@ main (int    argc,
   g_test_add_func ("/ctl/usage/bad-bus-name", test_usage_bad_bus_name);
   g_test_add_func ("/ctl/usage/bad-address", test_usage_bad_address);
   g_test_add_func ("/ctl/usage/help-too-many", test_usage_help_too_many);
+  g_test_add_func ("/ctl/usage/command-suggestion", test_usage_command_suggestion);
+  g_test_add_func ("/ctl/usage/option-suggestion", test_usage_option_suggestion);
+  g_test_add_func ("/ctl/usage/output-mode", test_usage_output_mode);
+  g_test_add_func ("/ctl/usage/options-not-taken", test_usage_options_not_taken);
+  g_test_add_func ("/ctl/usage/all-and-names", test_usage_all_and_names);
+  g_test_add_func ("/ctl/usage/quiet-and-json", test_usage_quiet_and_json);
+  g_test_add_func ("/ctl/usage/options-every-command-takes", test_options_every_command_takes);
+  g_test_add_func ("/ctl/help/options", test_help_options);
   g_test_add_func ("/ctl/help/main", test_help_main);
   g_test_add_func ("/ctl/help/command", test_help_command);
   g_test_add_func ("/ctl/help/is-failed", test_help_is_failed);
