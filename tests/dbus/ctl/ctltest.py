@@ -133,10 +133,12 @@ def sorted_lines(text):
 
 def client_env(extra=None, drop=()):
     """The environment of the client: the test's, in a UTF-8 locale (so
-    that its messages keep their quotes), no COLUMNS; extra set on top,
-    the variables in drop removed."""
+    that its messages keep their quotes), no COLUMNS, NO_COLOR set (so that
+    a terminal's output is plain text; test_ctl_colours.py drops it); extra
+    set on top, the variables in drop removed."""
     env = dict(os.environ)
     env["LC_ALL"] = "C.UTF-8"
+    env["NO_COLOR"] = "1"
     env.pop("COLUMNS", None)
     for name in drop:
         env.pop(name, None)
