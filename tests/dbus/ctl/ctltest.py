@@ -18,10 +18,12 @@ import pty
 import re
 import select
 import signal
+import socket
 import struct
 import subprocess
 import tempfile
 import termios
+import threading
 import time
 
 import harness
@@ -259,6 +261,15 @@ class CallMonitor:
         self.process.stderr.close()
 
 
+def drain_notify(notify, done):
+    """Reads the datagrams of notify until done is set."""
+    while not done.is_set():
+        try:
+            notify.receive(timeout=0.1)
+        except (socket.timeout, OSError):
+            pass
+
+
 def default_signals():
     """SIGINT and SIGTERM to their default actions, whatever the test
     runner left them as (a program started in the background by a shell
@@ -389,13 +400,21 @@ class CtlTestCase(harness.DBusTestCase):
 
     def start_daemon(self, config=CONFIG, **kwargs):
         """bgserviced, once it told systemd READY=1: its name owned and
-        its services started."""
+        its services started. What it tells afterwards is read and
+        dropped, as systemd reads it: a datagram socket holds only
+        net.unix.max_dgram_qlen (often 10) unread messages, and the
+        daemon's sd_notify() blocks once it is full."""
         notify = harness.Notify(tempfile.mkdtemp(dir=self.directory))
         self.addCleanup(notify.close)
         env = dict(kwargs.pop("env", None) or {})
         env["NOTIFY_SOCKET"] = notify.path
         daemon = super().start_daemon(config, env=env, **kwargs)
         notify.wait_for("READY=1")
+        done = threading.Event()
+        drainer = threading.Thread(target=drain_notify, args=(notify, done), daemon=True)
+        drainer.start()
+        self.addCleanup(drainer.join)
+        self.addCleanup(done.set)
         return daemon
 
     def start_standard_daemon(self, extra=""):
