@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """bgservicectl show, is-active, cancel, start --all and stop --all, and
 the options --quiet, --no-legend and --no-pager, against bgserviced:
-checks 63 to 70 of tests/ctl/README-integration.md. What the client
+checks 63 to 71 of tests/ctl/README-integration.md. What the client
 prints is compared with what busctl reads from the daemon; what it
 changed is read back with busctl too."""
 
