@@ -1,7 +1,8 @@
 /* bgservicectl.c: the command line of bgservicectl, the client of
  * bgserviced.
  *
- *   bgservicectl [--system | --session | --address=ADDRESS] [--bus-name=NAME]
+ *   bgservicectl [--system | --session | --user | --address=ADDRESS |
+ *                 --host=[USER@]HOST[:PORT] | --machine=NAME] [--bus-name=NAME]
  *                COMMAND [COMMAND OPTION…] [NAME…]
  *
  * Options are parsed twice: the options before the command by the main
@@ -37,7 +38,10 @@ typedef struct
 {
   gboolean  system;
   gboolean  session;
+  gboolean  user;      /* systemd's spelling of --session */
   char     *address;
+  char     *host;
+  char     *machine;
   char     *bus_name;
 } ConnectionOptions;
 
@@ -45,6 +49,8 @@ static void
 connection_options_clear (ConnectionOptions *self)
 {
   g_clear_pointer (&self->address, g_free);
+  g_clear_pointer (&self->host, g_free);
+  g_clear_pointer (&self->machine, g_free);
   g_clear_pointer (&self->bus_name, g_free);
 }
 
@@ -287,6 +293,16 @@ static const char main_description[] =
   "ControlGroups=; reading (list, status, show, wait, is-active, is-failed)\n"
   "is open to everyone.\n"
   "\n"
+  "Other hosts and containers:\n"
+  "  --host=[USER@]HOST[:PORT] (-H) talks to bgserviced on the system bus\n"
+  "  of HOST through ssh, as “systemctl -H” does: HOST needs sshd and\n"
+  "  systemd-stdio-bridge, and what may be changed there is decided for\n"
+  "  the user that ssh logs in as.\n"
+  "  --machine=NAME (-M) talks to bgserviced on the system bus of a local\n"
+  "  container (“machinectl list” shows them).\n"
+  "    bgservicectl -H admin@web1 status clock\n"
+  "    bgservicectl -M web-container list\n"
+  "\n"
   "Output:\n"
   "  On a terminal, list prints a header and aligned columns; in a pipe it\n"
   "  prints NAME, STATE, TASKS and RESTARTS separated by tabs, one service\n"
@@ -331,8 +347,14 @@ add_connection_entries (GOptionContext    *context,
       "Talk to bgserviced on the system bus (the default for root)", NULL },
     { "session", 0, 0, G_OPTION_ARG_NONE, &options->session,
       "Talk to bgserviced on the session bus (the default for other users)", NULL },
+    { "user", 0, 0, G_OPTION_ARG_NONE, &options->user,
+      "Talk to bgserviced on the session bus (the same as --session)", NULL },
     { "address", 0, 0, G_OPTION_ARG_STRING, &options->address,
       "Talk to bgserviced on the bus at ADDRESS (a D-Bus address)", "ADDRESS" },
+    { "host", 'H', 0, G_OPTION_ARG_STRING, &options->host,
+      "Talk to bgserviced on the system bus of HOST, over SSH", "[USER@]HOST[:PORT]" },
+    { "machine", 'M', 0, G_OPTION_ARG_STRING, &options->machine,
+      "Talk to bgserviced on the system bus of the local container NAME", "NAME" },
     { "bus-name", 0, 0, G_OPTION_ARG_STRING, &options->bus_name,
       "The bus name of bgserviced (default: " BGS_BUS_NAME ")", "BUSNAME" },
     G_OPTION_ENTRY_NULL
@@ -637,7 +659,9 @@ run_help (GOptionContext *main_context,
   return CTL_EXIT_SUCCESS;
 }
 
-/* The connection options before the command, overridden by those after. */
+/* The connection options before the command, overridden by those after.
+ * @address is set to what ctl_bus_connect() takes with @kind: the address,
+ * the host or the machine. */
 static CtlExit
 check_connection (const ConnectionOptions *before,
                   const ConnectionOptions *after,
@@ -647,32 +671,64 @@ check_connection (const ConnectionOptions *before,
 {
   gboolean system = before->system || after->system;
   gboolean session = before->session || after->session;
+  gboolean user = before->user || after->user;
+  const char *host = after->host != NULL ? after->host : before->host;
+  const char *machine = after->machine != NULL ? after->machine : before->machine;
+  const char *given[5];
+  guint n_given = 0;
 
   *address = after->address != NULL ? after->address : before->address;
   *bus_name = after->bus_name != NULL ? after->bus_name : before->bus_name;
   if (*bus_name == NULL)
     *bus_name = BGS_BUS_NAME;
 
-  if (system + session + (*address != NULL) > 1)
-    return usage_error (NULL, "--system, --session and --address exclude each other; give one");
+  /* One way to a bus; --user is --session, so both together are one. */
+  if (system)
+    given[n_given++] = "--system";
+  if (session || user)
+    given[n_given++] = session ? "--session" : "--user";
+  if (*address != NULL)
+    given[n_given++] = "--address";
+  if (host != NULL)
+    given[n_given++] = "--host";
+  if (machine != NULL)
+    given[n_given++] = "--machine";
+  if (n_given > 1)
+    return usage_error (NULL, "%s and %s exclude each other; give one of --system, "
+                        "--session (or --user), --address, --host and --machine",
+                        given[0], given[1]);
+
+  if (host != NULL && *host == '\0')
+    return usage_error (NULL, "--host needs a host: [USER@]HOST[:PORT]");
+  if (machine != NULL && *machine == '\0')
+    return usage_error (NULL, "--machine needs the NAME of a container");
 
   if (system)
     *kind = CTL_BUS_SYSTEM;
-  else if (session)
+  else if (session || user)
     *kind = CTL_BUS_SESSION;
   else if (*address != NULL)
     *kind = CTL_BUS_ADDRESS;
+  else if (host != NULL)
+    *kind = CTL_BUS_REMOTE;
+  else if (machine != NULL)
+    *kind = CTL_BUS_MACHINE;
   else
     *kind = CTL_BUS_DEFAULT;
 
   /* sd-bus says only "Connection refused" to an address it cannot parse. */
-  if (*address != NULL && strchr (*address, ':') == NULL)
+  if (*kind == CTL_BUS_ADDRESS && strchr (*address, ':') == NULL)
     return usage_error (NULL, "--address: “%s” is not a D-Bus address "
                         "(for instance unix:path=/run/bgservice/bus)", *address);
 
   if (!ctl_bus_name_is_valid (*bus_name))
     return usage_error (NULL, "--bus-name: “%s” is not a valid D-Bus bus name "
                         "(for instance " BGS_BUS_NAME ")", *bus_name);
+
+  if (*kind == CTL_BUS_REMOTE)
+    *address = host;
+  else if (*kind == CTL_BUS_MACHINE)
+    *address = machine;
 
   return CTL_EXIT_SUCCESS;
 }

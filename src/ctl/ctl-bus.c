@@ -7,6 +7,11 @@
  * lands in the wait (never in the middle of sd-bus) and ends it at once;
  * the caller then cleans up and dies of the same signal (see
  * ctl_bus_get_interrupting_signal()).
+ *
+ * Another host's system bus (--host) is reached through ssh running
+ * systemd-stdio-bridge there, a container's (--machine) through its
+ * namespaces; ctl_bus_connect() waits until such a bus is ready, so that
+ * a host or container that cannot be reached is told at once, by name.
  */
 #include "config.h"
 
@@ -28,6 +33,7 @@ struct _CtlBus
   sd_bus     *bus;              /* (owned) */
   CtlBusKind  kind;             /* never CTL_BUS_DEFAULT */
   char       *address;          /* (nullable) as tried, for messages */
+  char       *target;           /* (nullable) the host or machine */
   char       *where;            /* "the session bus", … for messages */
   char       *where_exactly;    /* the same, with the address */
   char       *name;             /* the daemon's bus name */
@@ -102,6 +108,9 @@ guess_address (CtlBusKind  kind,
         return g_strdup (env);
       env = g_getenv ("XDG_RUNTIME_DIR");
       return env != NULL ? g_strdup_printf ("unix:path=%s/bus", env) : NULL;
+    case CTL_BUS_REMOTE:
+    case CTL_BUS_MACHINE:
+      return NULL;
     case CTL_BUS_ADDRESS:
     case CTL_BUS_DEFAULT:
     default:
@@ -119,6 +128,10 @@ describe_where (CtlBusKind  kind,
       return g_strdup ("the system bus");
     case CTL_BUS_SESSION:
       return g_strdup ("the session bus");
+    case CTL_BUS_REMOTE:
+      return g_strdup_printf ("the system bus of %s", address);
+    case CTL_BUS_MACHINE:
+      return g_strdup_printf ("the system bus of machine %s", address);
     case CTL_BUS_ADDRESS:
     case CTL_BUS_DEFAULT:
     default:
@@ -137,6 +150,11 @@ open_bus (CtlBus *self)
       return sd_bus_open_system (&self->bus);
     case CTL_BUS_SESSION:
       return sd_bus_open_user (&self->bus);
+    case CTL_BUS_REMOTE:
+      /* Runs `ssh -xT [-p PORT] -- [USER@]HOST systemd-stdio-bridge`. */
+      return sd_bus_open_system_remote (&self->bus, self->target);
+    case CTL_BUS_MACHINE:
+      return sd_bus_open_system_machine (&self->bus, self->target);
     case CTL_BUS_ADDRESS:
     case CTL_BUS_DEFAULT:
     default:
@@ -151,10 +169,12 @@ open_bus (CtlBus *self)
     }
 }
 
+/* Says why the connection to the bus failed (@why: what sd-bus said) and
+ * how to fix it. */
 static void
-set_connect_error (CtlBus  *self,
-                   int      r,
-                   GError **error)
+set_connect_error (CtlBus      *self,
+                   const char  *why,
+                   GError     **error)
 {
   const char *hint;
 
@@ -167,6 +187,13 @@ set_connect_error (CtlBus  *self,
       hint = "is a D-Bus session running (see DBUS_SESSION_BUS_ADDRESS)? "
              "For the system daemon use --system";
       break;
+    case CTL_BUS_REMOTE:
+      hint = "the remote host needs sshd and systemd-stdio-bridge (part of systemd), "
+             "and ssh must be able to log in there as that user";
+      break;
+    case CTL_BUS_MACHINE:
+      hint = "is that container running? “machinectl list” shows those that are";
+      break;
     case CTL_BUS_ADDRESS:
     case CTL_BUS_DEFAULT:
     default:
@@ -174,23 +201,106 @@ set_connect_error (CtlBus  *self,
       break;
     }
 
-  if (self->address == NULL)
+  if (self->kind == CTL_BUS_SESSION && self->address == NULL)
     g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
                  "cannot connect to the session bus: neither DBUS_SESSION_BUS_ADDRESS "
                  "nor XDG_RUNTIME_DIR is set; for the system daemon use --system");
-  else if (self->kind == CTL_BUS_ADDRESS)
+  else if (self->kind == CTL_BUS_REMOTE)
     g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
-                 "cannot connect to %s: %s; %s", self->where, g_strerror (-r), hint);
+                 "cannot reach %s over SSH: %s; %s", self->target, why, hint);
+  else if (self->kind == CTL_BUS_ADDRESS || self->address == NULL)
+    g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                 "cannot connect to %s: %s; %s", self->where, why, hint);
   else
     g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
                  "cannot connect to %s at %s: %s; %s",
-                 self->where, self->address, g_strerror (-r), hint);
+                 self->where, self->address, why, hint);
+}
+
+/* What sd-bus answers to a host or machine name that it cannot parse. */
+static void
+set_invalid_target_error (CtlBus  *self,
+                          GError **error)
+{
+  if (self->kind == CTL_BUS_REMOTE)
+    g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                 "--host: “%s” is not [USER@]HOST[:PORT] (for instance admin@web1 or "
+                 "web1:2222)", self->target);
+  else
+    g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                 "--machine: “%s” is not a valid machine name (a host name, as "
+                 "“machinectl list” shows them)", self->target);
+}
+
+/* What sd-bus leaves to ssh to find out, and ssh says unclearly, if at all:
+ * a user name that is empty ("@HOST": ssh prints its usage), no ssh. */
+static gboolean
+check_ssh (CtlBus  *self,
+           GError **error)
+{
+  g_autofree char *ssh = NULL;
+
+  if (self->target[0] == '@')
+    {
+      set_invalid_target_error (self, error);
+      return FALSE;
+    }
+
+  /* sd-bus runs "ssh" from PATH; without it, the child just exits. */
+  ssh = g_find_program_in_path ("ssh");
+  if (ssh == NULL)
+    {
+      set_connect_error (self, "there is no ssh program in PATH (install OpenSSH's client)",
+                         error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static int wait_for_bus (sd_bus         *bus,
+                         const sigset_t *mask);
+
+/*
+ * Runs a new connection until it is ready for calls (authenticated, Hello
+ * answered). For a bus behind ssh or in a container, this is where an
+ * unreachable host shows: ssh (which says why on standard error) or the
+ * bridge exits, and the connection ends. sd-bus bounds the wait (its
+ * authentication and Hello timeouts); Ctrl-C ends the program as usual.
+ */
+static gboolean
+wait_until_ready (CtlBus  *self,
+                  GError **error)
+{
+  int r;
+
+  while ((r = sd_bus_is_ready (self->bus)) == 0)
+    {
+      if (sd_bus_is_open (self->bus) <= 0)
+        {
+          set_connect_error (self, "the connection ended before the bus answered", error);
+          return FALSE;
+        }
+      r = sd_bus_process (self->bus, NULL);
+      if (r == 0)
+        r = wait_for_bus (self->bus, NULL);
+      if (r < 0 && r != -EINTR)
+        break;
+    }
+  if (r < 0)
+    {
+      set_connect_error (self, g_strerror (-r), error);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 /*
  * ctl_bus_connect:
  * @kind: the bus to use
- * @address: (nullable): the address, for %CTL_BUS_ADDRESS
+ * @target: (nullable): the address (%CTL_BUS_ADDRESS), [USER@]HOST[:PORT]
+ *   (%CTL_BUS_REMOTE) or the machine name (%CTL_BUS_MACHINE)
  * @bus_name: the daemon's bus name
  *
  * Connects to a bus. Whether the daemon is there shows with the first
@@ -198,16 +308,19 @@ set_connect_error (CtlBus  *self,
  */
 CtlBus *
 ctl_bus_connect (CtlBusKind   kind,
-                 const char  *address,
+                 const char  *target,
                  const char  *bus_name,
                  GError     **error)
 {
   g_autoptr (CtlBus) self = g_new0 (CtlBus, 1);
+  gboolean remote;
   int r;
 
   self->kind = resolve_kind (kind);
-  self->address = guess_address (self->kind, address);
-  self->where = describe_where (self->kind, address);
+  remote = self->kind == CTL_BUS_REMOTE || self->kind == CTL_BUS_MACHINE;
+  self->address = guess_address (self->kind, target);
+  self->target = remote ? g_strdup (target) : NULL;
+  self->where = describe_where (self->kind, target);
   if (self->kind == CTL_BUS_ADDRESS || self->address == NULL)
     self->where_exactly = g_strdup (self->where);
   else
@@ -222,12 +335,22 @@ ctl_bus_connect (CtlBusKind   kind,
       return NULL;
     }
 
+  if (self->kind == CTL_BUS_REMOTE && !check_ssh (self, error))
+    return NULL;
+
   r = open_bus (self);
-  if (r < 0)
+  if (r == -EINVAL && remote)
     {
-      set_connect_error (self, r, error);
+      set_invalid_target_error (self, error);
       return NULL;
     }
+  if (r < 0)
+    {
+      set_connect_error (self, g_strerror (-r), error);
+      return NULL;
+    }
+  if (remote && !wait_until_ready (self, error))
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -240,6 +363,7 @@ ctl_bus_free (CtlBus *self)
 
   g_clear_pointer (&self->bus, sd_bus_flush_close_unref);
   g_free (self->address);
+  g_free (self->target);
   g_free (self->where);
   g_free (self->where_exactly);
   g_free (self->name);
@@ -500,21 +624,27 @@ static void
 set_no_owner_error (CtlBus  *self,
                     GError **error)
 {
-  const char *hint;
+  g_autofree char *hint = NULL;
 
   switch (self->kind)
     {
     case CTL_BUS_SYSTEM:
-      hint = "is it running? Start it with “systemctl start bgserviced”; "
-             "for a daemon on your session bus use --session";
+      hint = g_strdup ("is it running? Start it with “systemctl start bgserviced”; "
+                       "for a daemon on your session bus use --session");
       break;
     case CTL_BUS_SESSION:
-      hint = "is it running? For the system daemon use --system";
+      hint = g_strdup ("is it running? For the system daemon use --system");
+      break;
+    case CTL_BUS_REMOTE:
+    case CTL_BUS_MACHINE:
+      hint = g_strdup_printf ("is it running there? Start it with “systemctl %s %s start "
+                              "bgserviced”", self->kind == CTL_BUS_REMOTE ? "-H" : "-M",
+                              self->target);
       break;
     case CTL_BUS_ADDRESS:
     case CTL_BUS_DEFAULT:
     default:
-      hint = "is it running on that bus, under that name (see --bus-name)?";
+      hint = g_strdup ("is it running on that bus, under that name (see --bus-name)?");
       break;
     }
 
@@ -607,6 +737,10 @@ ctl_bus_explain_failure (CtlBus        *self,
       g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
                    "not allowed to %s: %s%s", target, text,
                    self->access_hinted ? "" :
+                   self->kind == CTL_BUS_REMOTE ?
+                   " (log in there as root, with --host=root@HOST for instance, or as a "
+                   "user named, or in a group named, in ControlUsers= or ControlGroups= "
+                   "of the [Daemon] section of bgserviced.conf there)" :
                    " (run bgservicectl as root, with sudo for instance, or have your "
                    "user or group named in ControlUsers= or ControlGroups= of the "
                    "[Daemon] section of bgserviced.conf)");
@@ -634,11 +768,15 @@ ctl_bus_explain_failure (CtlBus        *self,
             sd_bus_error_has_name (failure, SD_BUS_ERROR_DISCONNECTED) ||
             has_name_prefix (failure, "System.Error.")))
     {
-      /* Our own connection closed: the bus refused us, or went away. */
+      /* Our own connection closed: the bus refused us, or went away; a
+       * remote bus accepted us already (wait_until_ready()), so its ssh
+       * or bridge ended. */
       g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
-                   "lost the connection to %s while trying to %s: %s; "
-                   "does that bus accept connections from this user?",
-                   self->where_exactly, target, text);
+                   "lost the connection to %s while trying to %s: %s; %s",
+                   self->where_exactly, target, text,
+                   self->kind == CTL_BUS_REMOTE ?
+                   "the ssh connection or systemd-stdio-bridge ended" :
+                   "does that bus accept connections from this user?");
     }
   else if (has_any_name (failure, no_reply_errors))
     {

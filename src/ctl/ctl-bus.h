@@ -14,13 +14,16 @@
 
 G_BEGIN_DECLS
 
-/* CtlBusKind: which bus to use (--system, --session, --address). */
+/* CtlBusKind: which bus to use (--system, --session, --address, --host,
+ * --machine). */
 typedef enum
 {
   CTL_BUS_DEFAULT,    /* the system bus for root, else the session bus */
   CTL_BUS_SYSTEM,
   CTL_BUS_SESSION,
   CTL_BUS_ADDRESS,
+  CTL_BUS_REMOTE,     /* the system bus of another host, over SSH */
+  CTL_BUS_MACHINE,    /* the system bus of a local container */
 } CtlBusKind;
 
 /* How long a call may wait for its reply: sd-bus's default (25 s), or no
@@ -51,7 +54,7 @@ typedef struct
 gboolean    ctl_bus_name_is_valid  (const char  *name);
 
 CtlBus     *ctl_bus_connect        (CtlBusKind   kind,
-                                    const char  *address,
+                                    const char  *target,
                                     const char  *bus_name,
                                     GError     **error);
 void        ctl_bus_free           (CtlBus      *self);

@@ -225,6 +225,16 @@ test_usage_exclusive_buses (void)
     { "--system", "--session" },
     { "--system", "--address=unix:path=/nonexistent" },
     { "--session", "--address=unix:path=/nonexistent" },
+    { "--user", "--system" },
+    { "--user", "--address=unix:path=/nonexistent" },
+    { "--host=web1", "--system" },
+    { "--host=web1", "--session" },
+    { "--user", "--host=web1" },
+    { "--host=web1", "--address=unix:path=/nonexistent" },
+    { "--host=web1", "--machine=box" },
+    { "--system", "--machine=box" },
+    { "--machine=box", "--user" },
+    { "--machine=box", "--address=unix:path=/nonexistent" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (pairs); i++)
@@ -239,6 +249,61 @@ test_usage_exclusive_buses (void)
       run_ctl (&split, NULL, pairs[i][0], "status", pairs[i][1], "clock");
       assert_usage_error (&split, "exclude each other");
     }
+}
+
+/* --user is systemd's spelling of --session: both together are one bus. */
+static void
+test_usage_user_is_session (void)
+{
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, NULL, "--user", "list", "--session");
+  g_assert_cmpint (result.status, ==, 2);
+  g_assert_cmpstr (result.out, ==, "");
+  g_assert_cmpstr (result.err, ==, "bgservicectl: cannot connect to the session bus: neither "
+                   "DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set; for the system "
+                   "daemon use --system\n");
+}
+
+static void
+test_usage_bad_host (void)
+{
+  const char * const invalid[] = { "@web1", "web1:x/y", "admin@" };
+  g_auto (Result) empty = { 0, };
+
+  run_ctl (&empty, NULL, "-H", "", "list");
+  assert_usage_error (&empty, "--host needs a host: [USER@]HOST[:PORT]");
+
+  /* Caught before ssh runs: nothing but bgservicectl's message. */
+  for (gsize i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_auto (Result) result = { 0, };
+      g_autofree char *option = g_strdup_printf ("--host=%s", invalid[i]);
+      g_autofree char *expected = g_strdup_printf (
+          "bgservicectl: --host: “%s” is not [USER@]HOST[:PORT] (for instance admin@web1 "
+          "or web1:2222)\n", invalid[i]);
+
+      run_ctl (&result, NULL, option, "list");
+      g_assert_cmpint (result.status, ==, 2);
+      g_assert_cmpstr (result.out, ==, "");
+      g_assert_cmpstr (result.err, ==, expected);
+    }
+}
+
+static void
+test_usage_bad_machine (void)
+{
+  g_auto (Result) empty = { 0, };
+  g_auto (Result) invalid = { 0, };
+
+  run_ctl (&empty, NULL, "status", "--machine=", "clock");
+  assert_usage_error (&empty, "--machine needs the NAME of a container");
+
+  run_ctl (&invalid, NULL, "-M", "no such/machine", "list");
+  g_assert_cmpint (invalid.status, ==, 2);
+  g_assert_cmpstr (invalid.out, ==, "");
+  g_assert_cmpstr (invalid.err, ==, "bgservicectl: --machine: “no such/machine” is not a "
+                   "valid machine name (a host name, as “machinectl list” shows them)\n");
 }
 
 static void
@@ -490,7 +555,11 @@ assert_main_help (const Result *result)
   assert_contains (result->out, "--system");
   assert_contains (result->out, "--session");
   assert_contains (result->out, "--address=ADDRESS");
+  assert_contains (result->out, "--user ");
+  assert_contains (result->out, "-H, --host=[USER@]HOST[:PORT]");
+  assert_contains (result->out, "-M, --machine=NAME");
   assert_contains (result->out, "--bus-name=BUSNAME");
+  assert_contains (result->out, "Other hosts and containers:");
   assert_contains (result->out, "Exit status:");
   assert_contains (result->out, "  0  success");
   assert_contains (result->out, "  1  a task failed");
@@ -531,6 +600,8 @@ test_help_command (void)
       assert_contains (after.out, usage);
       assert_contains (after.out, "Exit status:");
       assert_contains (after.out, "--address=ADDRESS");
+      assert_contains (after.out, "-H, --host=[USER@]HOST[:PORT]");
+      assert_contains (after.out, "-M, --machine=NAME");
 
       /* `help COMMAND` says the same. */
       run_ctl (&help, NULL, "help", command);
@@ -658,6 +729,20 @@ test_connect_no_system_bus (void)
   g_assert_cmpint (result.status, ==, 2);
   assert_contains (result.err, "cannot connect to the system bus at unix:path=/nonexistent");
   assert_contains (result.err, "--session");
+}
+
+/* No ssh to run: said before sd-bus's child would fail without a word. */
+static void
+test_connect_no_ssh (void)
+{
+  const char * const env[] = { "PATH=/nonexistent", NULL };
+  g_auto (Result) result = { 0, };
+
+  run_ctl (&result, env, "--host=admin@web1", "list");
+  g_assert_cmpint (result.status, ==, 2);
+  g_assert_cmpstr (result.out, ==, "");
+  assert_contains (result.err, "bgservicectl: cannot reach admin@web1 over SSH: there is no "
+                   "ssh program in PATH");
 }
 
 /* BusFixture: a private dbus-daemon on which nobody owns org.bgservice1. */
@@ -852,6 +937,9 @@ main (int    argc,
   g_test_add_func ("/ctl/usage/extra-name", test_usage_extra_name);
   g_test_add_func ("/ctl/usage/bad-option", test_usage_bad_option);
   g_test_add_func ("/ctl/usage/exclusive-buses", test_usage_exclusive_buses);
+  g_test_add_func ("/ctl/usage/user-is-session", test_usage_user_is_session);
+  g_test_add_func ("/ctl/usage/bad-host", test_usage_bad_host);
+  g_test_add_func ("/ctl/usage/bad-machine", test_usage_bad_machine);
   g_test_add_func ("/ctl/usage/bad-bus-name", test_usage_bad_bus_name);
   g_test_add_func ("/ctl/usage/bad-address", test_usage_bad_address);
   g_test_add_func ("/ctl/usage/help-too-many", test_usage_help_too_many);
@@ -872,6 +960,7 @@ main (int    argc,
   g_test_add_func ("/ctl/connect/no-socket", test_connect_no_socket);
   g_test_add_func ("/ctl/connect/no-session-bus", test_connect_no_session_bus);
   g_test_add_func ("/ctl/connect/no-system-bus", test_connect_no_system_bus);
+  g_test_add_func ("/ctl/connect/no-ssh", test_connect_no_ssh);
   g_test_add ("/ctl/no-owner/address", BusFixture, NULL,
               bus_setup, test_no_owner_address, bus_teardown);
   g_test_add ("/ctl/no-owner/session", BusFixture, NULL,

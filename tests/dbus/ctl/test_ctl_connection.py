@@ -138,7 +138,7 @@ class DefaultBusTest(ctltest.CtlTestCase):
     def test_one_bus_at_a_time(self):
         result = self.ctl("--session", "list")
         self.assertResult(result, FAILURE, stdout="")
-        self.assertIn("--system, --session and --address exclude each other", result.stderr)
+        self.assertIn("--session and --address exclude each other", result.stderr)
 
 
 class DaemonGoneTest(ctltest.CtlTestCase):
