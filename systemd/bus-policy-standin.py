@@ -96,6 +96,10 @@ class StandInService(WithProperties):
     def Restart(self, message):
         return NO_ERRORS
 
+    @dbus.service.method(SERVICE_IFACE, in_signature='', out_signature='')
+    def ResetFailed(self):
+        pass
+
     @dbus.service.signal(SERVICE_IFACE, signature='ssis')
     def TaskFailed(self, task, domain, code, message):
         pass

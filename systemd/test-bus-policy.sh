@@ -225,6 +225,7 @@ role_checks() {
     esac
     expect_ok "$1 user: Manager.StopAll" as_owner --dest=org.bgservice1 $R $M.StopAll string:x
     expect_ok "$1 user: Service.Restart" as_owner --dest=org.bgservice1 $D $S.Restart string:x
+    expect_ok "$1 user: Service.ResetFailed" as_owner --dest=org.bgservice1 $D $S.ResetFailed
     expect_ok "$1 user: Manager.ListServices" as_owner --dest=org.bgservice1 $R $M.ListServices
 
     request_name as_member
@@ -238,6 +239,7 @@ role_checks() {
     expect_ok "$1 group: Service.Stop" as_member --dest=org.bgservice1 $D $S.Stop string:x
     expect_ok "$1 group: Service.Cancel" as_member --dest=org.bgservice1 $D $S.Cancel string:x
     expect_ok "$1 group: Service.Restart" as_member --dest=org.bgservice1 $D $S.Restart string:x
+    expect_ok "$1 group: Service.ResetFailed" as_member --dest=org.bgservice1 $D $S.ResetFailed
     expect_ok "$1 group: Service.Wait" as_member --dest=org.bgservice1 $D $S.Wait
     expect_denied "$1 group: Properties.Set refused" as_member --dest=org.bgservice1 $D \
         org.freedesktop.DBus.Properties.Set string:$S string:Name variant:string:x
@@ -282,6 +284,7 @@ expect_denied "nobody: Service.Start refused" as_nobody --dest=org.bgservice1 $D
 expect_denied "nobody: Service.Stop refused" as_nobody --dest=org.bgservice1 $D $S.Stop string:x
 expect_denied "nobody: Service.Cancel refused" as_nobody --dest=org.bgservice1 $D $S.Cancel string:x
 expect_denied "nobody: Service.Restart refused" as_nobody --dest=org.bgservice1 $D $S.Restart string:x
+expect_denied "nobody: Service.ResetFailed refused" as_nobody --dest=org.bgservice1 $D $S.ResetFailed
 expect_denied "nobody: Properties.Set refused" as_nobody --dest=org.bgservice1 $D \
     org.freedesktop.DBus.Properties.Set string:$S string:Name variant:string:x
 expect_denied "nobody: unknown method refused" as_nobody --dest=org.bgservice1 $R $M.Frobnicate
@@ -289,6 +292,7 @@ expect_denied "nobody: unknown method refused" as_nobody --dest=org.bgservice1 $
 # Changing state: allowed to root.
 expect_ok "root: Manager.StopAll" - --dest=org.bgservice1 $R $M.StopAll string:x
 expect_ok "root: Service.Restart" - --dest=org.bgservice1 $D $S.Restart string:x
+expect_ok "root: Service.ResetFailed" - --dest=org.bgservice1 $D $S.ResetFailed
 expect_ok "root: Service.Cancel" - --dest=org.bgservice1 $D $S.Cancel string:x
 
 # Signals reach everyone: nobody listens, root's StartAll makes the stand-in
