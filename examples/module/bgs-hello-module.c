@@ -3,10 +3,11 @@
  * A `Type=module` service is made by a shared object like this one. It
  * exports bgs_module_create_service() (see bgs-module.h), which reads the
  * module's own keys from the service's group and returns a new BgsService.
+ * `meson install --prefix=/usr` puts this one with the examples:
  *
  *   [Service greeter]
  *   Type=module
- *   Module=/usr/local/lib/bgservice/modules/libbgs-hello-module.so
+ *   Module=/usr/share/doc/bgservice/examples/module/libbgs-hello-module.so
  *   Greeting=hello from a module     # what to log (required)
  *   PeriodSec=2                      # how often (default 1)
  *   FailAfter=3                      # optional: fail the task on that tick

@@ -7,7 +7,8 @@ and talks to it with clients bgservice did not write: busctl, GDBus
 the product.
 
 Paths of the built programs come from the environment meson sets:
-BGSERVICED, BGSERVICECTL, BGS_TEST_HOST, BGS_HELLO_MODULE, BGS_DATA_DIR.
+BGSERVICED, BGSERVICECTL, BGS_TEST_HOST, BGS_HELLO_MODULE, BGS_DATA_DIR,
+BGS_CONFIG_EXAMPLE.
 """
 
 import atexit

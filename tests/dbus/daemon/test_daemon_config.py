@@ -399,7 +399,7 @@ class ConfigTest(daemontest.DaemonTestCase):
         self.assertEqual(result.returncode, EXIT_OK, result.stderr)
 
     def test_check_config_ok_for_the_example(self):
-        path = os.path.join(harness.program("BGS_DATA_DIR"), "bgserviced.conf.example")
+        path = harness.program("BGS_CONFIG_EXAMPLE")
         result = run_bgserviced("--check-config", f"--config={path}")
         self.assertEqual(result.returncode, EXIT_OK, result.stderr)
         self.assertRegex(result.stdout, rf"^{path}: OK, \d+ services\n$")
