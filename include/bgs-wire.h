@@ -67,16 +67,66 @@
  */
 #define BGS_BUS_ERROR_LIST_TYPE "a" BGS_BUS_ERROR_ENTRY_TYPE
 
-/* The words of the State property, which are also the nicks of
- * BgsServiceState. */
+/**
+ * BGS_BUS_STATE_STOPPED:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_STOPPED, and the
+ * nick of that #BgsServiceState value.
+ */
 #define BGS_BUS_STATE_STOPPED    "stopped"
+
+/**
+ * BGS_BUS_STATE_RUNNING:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_RUNNING, and the
+ * nick of that #BgsServiceState value.
+ */
 #define BGS_BUS_STATE_RUNNING    "running"
+
+/**
+ * BGS_BUS_STATE_STOPPING:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_STOPPING, and the
+ * nick of that #BgsServiceState value.
+ */
 #define BGS_BUS_STATE_STOPPING   "stopping"
+
+/**
+ * BGS_BUS_STATE_RESTARTING:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_RESTARTING, and the
+ * nick of that #BgsServiceState value.
+ */
 #define BGS_BUS_STATE_RESTARTING "restarting"
+
+/**
+ * BGS_BUS_STATE_FAILED:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_FAILED, and the
+ * nick of that #BgsServiceState value.
+ */
 #define BGS_BUS_STATE_FAILED     "failed"
 
-/* The words of the Restart property, which are also the nicks of
- * BgsRestartMode and the values of the Restart= key. */
+/**
+ * BGS_BUS_RESTART_NO:
+ *
+ * The word of the `Restart` property for %BGS_RESTART_NO, the nick of
+ * that #BgsRestartMode value, and a value of bgserviced's `Restart=` key.
+ */
 #define BGS_BUS_RESTART_NO         "no"
+
+/**
+ * BGS_BUS_RESTART_ON_FAILURE:
+ *
+ * The word of the `Restart` property for %BGS_RESTART_ON_FAILURE, the nick of
+ * that #BgsRestartMode value, and a value of bgserviced's `Restart=` key.
+ */
 #define BGS_BUS_RESTART_ON_FAILURE "on-failure"
+
+/**
+ * BGS_BUS_RESTART_ALWAYS:
+ *
+ * The word of the `Restart` property for %BGS_RESTART_ALWAYS, the nick of
+ * that #BgsRestartMode value, and a value of bgserviced's `Restart=` key.
+ */
 #define BGS_BUS_RESTART_ALWAYS     "always"

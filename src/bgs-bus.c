@@ -334,6 +334,8 @@ bgs_bus_release_name (BgsBus      *self,
  * bgs_bus_get_unique_name:
  * @self: a #BgsBus
  *
+ * Gets the unique name the bus gave the connection of @self.
+ *
  * Returns: (transfer none) (nullable): the unique name of the connection,
  *   such as `:1.42`, or %NULL when it is not connected.
  */
@@ -354,6 +356,8 @@ bgs_bus_get_unique_name (BgsBus *self)
  * bgs_bus_get_manager:
  * @self: a #BgsBus
  *
+ * Gets the manager whose services @self exports.
+ *
  * Returns: (transfer none): the exported manager.
  */
 BgsManager *
@@ -367,6 +371,9 @@ bgs_bus_get_manager (BgsBus *self)
 /**
  * bgs_bus_is_connected:
  * @self: a #BgsBus
+ *
+ * Tells whether the connection of @self to the bus is open; when it
+ * closes, #BgsBus::closed is emitted.
  *
  * Returns: whether the connection is still open.
  */

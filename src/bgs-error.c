@@ -42,6 +42,13 @@ bgs_error_private_clear (BgsErrorPrivate *priv)
   g_clear_pointer (&priv->names, g_strfreev);
 }
 
+/**
+ * bgs_error_quark:
+ *
+ * Gets the quark of the %BGS_ERROR domain; use %BGS_ERROR instead.
+ *
+ * Returns: the quark of the error domain `BgsError`.
+ */
 G_DEFINE_EXTENDED_ERROR (BgsError, bgs_error)
 
 /**

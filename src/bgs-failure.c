@@ -46,6 +46,8 @@ bgs_failure_new (const char   *service,
  * bgs_failure_ref:
  * @self: a #BgsFailure
  *
+ * Takes a reference on @self.
+ *
  * Returns: (transfer full): @self, with one more reference.
  */
 BgsFailure *
@@ -99,6 +101,8 @@ bgs_failure_get_service (const BgsFailure *self)
  * bgs_failure_get_task:
  * @self: a #BgsFailure
  *
+ * Gets the name of the task that failed.
+ *
  * Returns: (nullable): the name of the task that failed, or %NULL when the
  *   failure was not a task's (a service that does its own work).
  */
@@ -113,6 +117,8 @@ bgs_failure_get_task (const BgsFailure *self)
 /**
  * bgs_failure_get_domain:
  * @self: a #BgsFailure
+ *
+ * Gets the domain of the error the task failed with.
  *
  * Returns: the error's domain as g_quark_to_string() gives it (and as it
  *   appears on D-Bus), such as `g-io-error-quark`.
@@ -129,6 +135,8 @@ bgs_failure_get_domain (const BgsFailure *self)
  * bgs_failure_get_code:
  * @self: a #BgsFailure
  *
+ * Gets the code of the error the task failed with.
+ *
  * Returns: the error's code, within its domain.
  */
 int
@@ -143,6 +151,8 @@ bgs_failure_get_code (const BgsFailure *self)
  * bgs_failure_get_message:
  * @self: a #BgsFailure
  *
+ * Gets the message of the error the task failed with.
+ *
  * Returns: the error's message.
  */
 const char *
@@ -156,6 +166,9 @@ bgs_failure_get_message (const BgsFailure *self)
 /**
  * bgs_failure_to_error:
  * @self: a #BgsFailure
+ *
+ * Makes the #GError that the task failed with, domain, code and message
+ * kept.
  *
  * Returns: (transfer full): a copy of the error the task returned.
  */

@@ -234,6 +234,9 @@ bgs_manager_init (BgsManager *self)
  * bgs_manager_new:
  * @name: (nullable): the manager's name; %NULL for the default
  *
+ * Makes a manager: a service whose work is that of its members (see
+ * bgs_manager_add()).
+ *
  * Returns: (transfer full): a new manager without members.
  */
 BgsManager *
@@ -370,6 +373,8 @@ bgs_manager_remove (BgsManager  *self,
  * @self: a #BgsManager
  * @name: a member name
  *
+ * Finds the member of @self named @name.
+ *
  * Returns: (transfer none) (nullable): the member named @name, or %NULL.
  */
 BgsService *
@@ -388,6 +393,8 @@ bgs_manager_lookup (BgsManager *self,
 /**
  * bgs_manager_list:
  * @self: a #BgsManager
+ *
+ * Lists the members of @self.
  *
  * Returns: (transfer container) (element-type BgsService): the members,
  *   sorted by name.

@@ -456,7 +456,7 @@ install_restart_properties (void)
    *
    * At most this many automatic restarts within
    * #BgsService:start-limit-interval-ms; the one after that does not
-   * happen, and the service ends #BGS_SERVICE_STATE_FAILED. 0 allows none.
+   * happen, and the service ends %BGS_SERVICE_STATE_FAILED. 0 allows none.
    * Default 5.
    */
   properties[PROP_START_LIMIT_BURST] =
@@ -645,6 +645,8 @@ bgs_service_emit_run_ended (BgsService   *self,
  * bgs_service_get_name:
  * @self: a #BgsService
  *
+ * Gets the name of @self (see #BgsService:name).
+ *
  * Returns: (transfer none): the name of @self.
  */
 const char *
@@ -676,6 +678,8 @@ bgs_service_get_context (BgsService *self)
  * bgs_service_is_running:
  * @self: a #BgsService
  *
+ * Tells whether @self runs.
+ *
  * Returns: whether @self runs (see #BgsService:is-running).
  */
 gboolean
@@ -689,6 +693,8 @@ bgs_service_is_running (BgsService *self)
 /**
  * bgs_service_get_state:
  * @self: a #BgsService
+ *
+ * Gets what @self is doing.
  *
  * Returns: what @self is doing (see #BgsService:state).
  */
@@ -722,6 +728,8 @@ bgs_service_get_state_timestamp (BgsService *self)
  * bgs_service_get_n_tasks:
  * @self: a #BgsService
  *
+ * Gets how many tasks @self tracks (see #BgsService:n-tasks).
+ *
  * Returns: how many tasks @self tracks now.
  */
 guint
@@ -753,8 +761,10 @@ bgs_service_get_tasks (BgsService *self)
  * bgs_service_to_string:
  * @self: a #BgsService
  *
- * Returns: (transfer full): `TypeName[name]`, as Python's str() of the
- *   reference class.
+ * Describes @self for logs and messages: its type and its name.
+ *
+ * Returns: (transfer full): `TypeName[name]`, such as
+ *   `BgsManager[bgserviced]`.
  */
 char *
 bgs_service_to_string (BgsService *self)
@@ -767,6 +777,9 @@ bgs_service_to_string (BgsService *self)
 /**
  * bgs_service_dup_last_error:
  * @self: a #BgsService
+ *
+ * Gets every failure of the most recent run of @self, automatic restarts
+ * included, as one %BGS_ERROR_TASKS_FAILED group.
  *
  * Returns: (transfer full) (nullable): a copy of #BgsService:last-error.
  */
@@ -810,6 +823,9 @@ bgs_service_get_last_failures (BgsService *self)
  * bgs_service_get_n_restarts:
  * @self: a #BgsService
  *
+ * Gets how many automatic restarts @self made since it was last started
+ * by hand.
+ *
  * Returns: the number of automatic restarts since @self was last started
  *   by hand (see #BgsService:n-restarts).
  */
@@ -844,6 +860,8 @@ bgs_service_reset_failed (BgsService *self)
 /**
  * bgs_service_get_restart:
  * @self: a #BgsService
+ *
+ * Gets when @self starts itself again.
  *
  * Returns: when @self restarts (see #BgsService:restart).
  */
@@ -898,6 +916,8 @@ bgs_service_set_restart (BgsService     *self,
  * bgs_service_get_restart_delay_ms:
  * @self: a #BgsService
  *
+ * Gets how long @self waits before its first automatic restart.
+ *
  * Returns: #BgsService:restart-delay-ms.
  */
 guint
@@ -928,6 +948,9 @@ bgs_service_set_restart_delay_ms (BgsService *self,
 /**
  * bgs_service_get_restart_max_delay_ms:
  * @self: a #BgsService
+ *
+ * Gets the longest delay before an automatic restart of @self; 0 when
+ * the delay does not grow.
  *
  * Returns: #BgsService:restart-max-delay-ms.
  */
@@ -962,6 +985,8 @@ bgs_service_set_restart_max_delay_ms (BgsService *self,
  * bgs_service_get_start_limit_burst:
  * @self: a #BgsService
  *
+ * Gets how many automatic restarts the start limit of @self allows.
+ *
  * Returns: #BgsService:start-limit-burst.
  */
 guint
@@ -992,6 +1017,8 @@ bgs_service_set_start_limit_burst (BgsService *self,
 /**
  * bgs_service_get_start_limit_interval_ms:
  * @self: a #BgsService
+ *
+ * Gets the window in which the start limit of @self counts restarts.
  *
  * Returns: #BgsService:start-limit-interval-ms.
  */
@@ -1101,6 +1128,8 @@ bgs_service_wait_async (BgsService          *self,
  * @self: a #BgsService
  * @result: the #GAsyncResult given to the callback
  * @error: return location for an error
+ *
+ * Finishes bgs_service_wait_async().
  *
  * Returns: %TRUE when nothing failed. Otherwise %FALSE with @error set to
  *   a %BGS_ERROR_TASKS_FAILED group, or to %G_IO_ERROR_CANCELLED when the
@@ -1231,6 +1260,8 @@ bgs_service_stop_async (BgsService          *self,
  * @self: a #BgsService
  * @result: the #GAsyncResult given to the callback
  * @error: return location for an error
+ *
+ * Finishes bgs_service_stop_async().
  *
  * Returns: as bgs_service_wait_finish().
  */
