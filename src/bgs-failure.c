@@ -16,6 +16,8 @@
  * failures where only C can reach them (bgs_error_get_errors());
  * bgs_service_get_last_failures() and bgs_error_list_failures() give them
  * as #BgsFailure values instead. Immutable and reference counted.
+ *
+ * Since: 0.1
  */
 struct _BgsFailure
 {
@@ -49,6 +51,8 @@ bgs_failure_new (const char   *service,
  * Takes a reference on @self.
  *
  * Returns: (transfer full): @self, with one more reference.
+ *
+ * Since: 0.1
  */
 BgsFailure *
 bgs_failure_ref (BgsFailure *self)
@@ -64,6 +68,8 @@ bgs_failure_ref (BgsFailure *self)
  * @self: (transfer full): a #BgsFailure
  *
  * Drops a reference; the last one frees @self.
+ *
+ * Since: 0.1
  */
 void
 bgs_failure_unref (BgsFailure *self)
@@ -88,6 +94,8 @@ bgs_failure_unref (BgsFailure *self)
  * managers nest).
  *
  * Returns: (nullable): the service's name.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_service (const BgsFailure *self)
@@ -105,6 +113,8 @@ bgs_failure_get_service (const BgsFailure *self)
  *
  * Returns: (nullable): the name of the task that failed, or %NULL when the
  *   failure was not a task's (a service that does its own work).
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_task (const BgsFailure *self)
@@ -122,6 +132,8 @@ bgs_failure_get_task (const BgsFailure *self)
  *
  * Returns: the error's domain as g_quark_to_string() gives it (and as it
  *   appears on D-Bus), such as `g-io-error-quark`.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_domain (const BgsFailure *self)
@@ -138,6 +150,8 @@ bgs_failure_get_domain (const BgsFailure *self)
  * Gets the code of the error the task failed with.
  *
  * Returns: the error's code, within its domain.
+ *
+ * Since: 0.1
  */
 int
 bgs_failure_get_code (const BgsFailure *self)
@@ -154,6 +168,8 @@ bgs_failure_get_code (const BgsFailure *self)
  * Gets the message of the error the task failed with.
  *
  * Returns: the error's message.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_message (const BgsFailure *self)
@@ -171,6 +187,8 @@ bgs_failure_get_message (const BgsFailure *self)
  * kept.
  *
  * Returns: (transfer full): a copy of the error the task returned.
+ *
+ * Since: 0.1
  */
 GError *
 bgs_failure_to_error (const BgsFailure *self)
@@ -222,6 +240,8 @@ collect_failures (GPtrArray    *failures,
  * Returns: (transfer container) (element-type BgsFailure): the failures, in the
  *   order they happened. g_ptr_array_unref() frees the array and releases
  *   the failures with it.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 bgs_error_list_failures (const GError *error,

@@ -11,6 +11,8 @@
  *
  * Returns: the version of the library at run time, such as "0.1.0"; compare
  *   with %BGS_VERSION_S for the headers' version.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_get_version (void)
