@@ -15,6 +15,8 @@ G_BEGIN_DECLS
  *
  * The error domain of bgservice. Its string (as g_quark_to_string() gives
  * it, and as it appears on D-Bus) is `BgsError`.
+ *
+ * Since: 0.1
  */
 #define BGS_ERROR (bgs_error_quark ())
 
@@ -31,6 +33,8 @@ G_BEGIN_DECLS
  * @BGS_ERROR_TIMED_OUT: the operation took longer than it was allowed.
  *
  * Error codes of the %BGS_ERROR domain.
+ *
+ * Since: 0.1
  */
 typedef enum {
   BGS_ERROR_FAILED,

@@ -26,6 +26,8 @@ G_BEGIN_DECLS
  * BGS_MODULE_ENTRY_POINT:
  *
  * The name of the function a bgserviced module exports.
+ *
+ * Since: 0.1
  */
 #define BGS_MODULE_ENTRY_POINT "bgs_module_create_service"
 
@@ -43,6 +45,8 @@ G_BEGIN_DECLS
  *
  * Returns: (transfer full) (nullable): the service, or %NULL with @error
  *   set.
+ *
+ * Since: 0.1
  */
 typedef BgsService *(*BgsModuleCreateFunc) (const char  *name,
                                             GKeyFile    *config,
@@ -60,6 +64,8 @@ typedef BgsService *(*BgsModuleCreateFunc) (const char  *name,
  * checked against it. The library does not define it: modules do.
  *
  * Returns: (transfer full) (nullable): the service.
+ *
+ * Since: 0.1
  */
 BgsService *bgs_module_create_service (const char  *name,
                                        GKeyFile    *config,

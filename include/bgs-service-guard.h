@@ -14,6 +14,8 @@ G_BEGIN_DECLS
  * BgsServiceGuard:
  *
  * Keeps a service started for as long as the guard lives. Opaque.
+ *
+ * Since: 0.1
  */
 typedef struct _BgsServiceGuard BgsServiceGuard;
 

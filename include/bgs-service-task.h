@@ -21,6 +21,8 @@ G_BEGIN_DECLS
  *
  * Returns: %TRUE when the work succeeded, %FALSE with @error set when it
  *   failed.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*BgsThreadFunc) (BgsService    *service,
                                    GCancellable  *cancellable,
@@ -37,6 +39,8 @@ typedef gboolean (*BgsThreadFunc) (BgsService    *service,
  *
  * Returns: %TRUE to be called again; %FALSE to end the task, which fails
  *   when @error is set and ends cleanly otherwise.
+ *
+ * Since: 0.1
  */
 typedef gboolean (*BgsTickFunc) (BgsService  *service,
                                  gpointer     user_data,

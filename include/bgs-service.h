@@ -28,6 +28,8 @@ G_BEGIN_DECLS
  *   starts it again; bgs_service_reset_failed() makes it stopped.
  *
  * What a service is doing, as #BgsService:state says.
+ *
+ * Since: 0.1
  */
 typedef enum {
   BGS_SERVICE_STATE_STOPPED,
@@ -53,6 +55,8 @@ GType bgs_service_state_get_type (void) G_GNUC_CONST;
  * wait #BgsService:restart-delay-ms (doubling up to
  * #BgsService:restart-max-delay-ms) and are limited by
  * #BgsService:start-limit-burst within #BgsService:start-limit-interval-ms.
+ *
+ * Since: 0.1
  */
 typedef enum {
   BGS_RESTART_NO,
@@ -92,6 +96,8 @@ G_DECLARE_DERIVABLE_TYPE (BgsService, bgs_service, BGS, SERVICE, GObject)
  * after the parts of a %BGS_ERROR_TASKS_FAILED group or after the service.
  * Such a service does not restart by itself; a #BgsManager holding it can
  * restart it with the others.
+ *
+ * Since: 0.1
  */
 struct _BgsServiceClass
 {

@@ -10,6 +10,8 @@
  * BGS_BUS_NAME:
  *
  * The well-known bus name of bgserviced.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_NAME "org.bgservice1"
 
@@ -17,6 +19,8 @@
  * BGS_BUS_ROOT_PATH:
  *
  * The object path of the exported manager.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_ROOT_PATH "/org/bgservice1"
 
@@ -26,6 +30,8 @@
  * The object path under which each service lives, as
  * `BGS_BUS_SERVICE_PATH_PREFIX/<label>`, the label being the service's
  * name escaped with sd_bus_path_encode().
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_SERVICE_PATH_PREFIX BGS_BUS_ROOT_PATH "/service"
 
@@ -33,6 +39,8 @@
  * BGS_BUS_MANAGER_INTERFACE:
  *
  * The interface of the manager object.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_MANAGER_INTERFACE "org.bgservice1.Manager"
 
@@ -40,6 +48,8 @@
  * BGS_BUS_SERVICE_INTERFACE:
  *
  * The interface of each service object.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_SERVICE_INTERFACE "org.bgservice1.Service"
 
@@ -47,6 +57,8 @@
  * BGS_BUS_ERROR_NO_SUCH_SERVICE:
  *
  * The D-Bus error name for a service name nobody exports.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
 
@@ -56,6 +68,8 @@
  * The D-Bus signature of one failure in an error list: what failed (a task,
  * or a service for the manager's lists), the GError domain as
  * g_quark_to_string() gives it, the code and the message.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_ERROR_ENTRY_TYPE "(ssis)"
 
@@ -64,19 +78,87 @@
  *
  * The D-Bus signature of an error list: an array of
  * %BGS_BUS_ERROR_ENTRY_TYPE.
+ *
+ * Since: 0.1
  */
 #define BGS_BUS_ERROR_LIST_TYPE "a" BGS_BUS_ERROR_ENTRY_TYPE
 
-/* The words of the State property, which are also the nicks of
- * BgsServiceState. */
+/**
+ * BGS_BUS_STATE_STOPPED:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_STOPPED, and the
+ * nick of that #BgsServiceState value.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_STATE_STOPPED    "stopped"
+
+/**
+ * BGS_BUS_STATE_RUNNING:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_RUNNING, and the
+ * nick of that #BgsServiceState value.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_STATE_RUNNING    "running"
+
+/**
+ * BGS_BUS_STATE_STOPPING:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_STOPPING, and the
+ * nick of that #BgsServiceState value.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_STATE_STOPPING   "stopping"
+
+/**
+ * BGS_BUS_STATE_RESTARTING:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_RESTARTING, and the
+ * nick of that #BgsServiceState value.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_STATE_RESTARTING "restarting"
+
+/**
+ * BGS_BUS_STATE_FAILED:
+ *
+ * The word of the `State` property for %BGS_SERVICE_STATE_FAILED, and the
+ * nick of that #BgsServiceState value.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_STATE_FAILED     "failed"
 
-/* The words of the Restart property, which are also the nicks of
- * BgsRestartMode and the values of the Restart= key. */
+/**
+ * BGS_BUS_RESTART_NO:
+ *
+ * The word of the `Restart` property for %BGS_RESTART_NO, the nick of
+ * that #BgsRestartMode value, and a value of bgserviced's `Restart=` key.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_RESTART_NO         "no"
+
+/**
+ * BGS_BUS_RESTART_ON_FAILURE:
+ *
+ * The word of the `Restart` property for %BGS_RESTART_ON_FAILURE, the nick of
+ * that #BgsRestartMode value, and a value of bgserviced's `Restart=` key.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_RESTART_ON_FAILURE "on-failure"
+
+/**
+ * BGS_BUS_RESTART_ALWAYS:
+ *
+ * The word of the `Restart` property for %BGS_RESTART_ALWAYS, the nick of
+ * that #BgsRestartMode value, and a value of bgserviced's `Restart=` key.
+ *
+ * Since: 0.1
+ */
 #define BGS_BUS_RESTART_ALWAYS     "always"

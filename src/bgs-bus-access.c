@@ -109,6 +109,8 @@ bgs_bus_authorize (BgsBus         *self,
  *
  * Lets @uid call the methods that change state. Root and the process's
  * own user always may.
+ *
+ * Since: 0.1
  */
 void
 bgs_bus_allow_uid (BgsBus  *self,
@@ -127,6 +129,8 @@ bgs_bus_allow_uid (BgsBus  *self,
  *
  * Lets members of @gid (primary or supplementary) call the methods that
  * change state.
+ *
+ * Since: 0.1
  */
 void
 bgs_bus_allow_gid (BgsBus  *self,
@@ -144,6 +148,8 @@ bgs_bus_allow_gid (BgsBus  *self,
  *
  * Forgets the users and groups given to bgs_bus_allow_uid() and
  * bgs_bus_allow_gid().
+ *
+ * Since: 0.1
  */
 void
 bgs_bus_clear_allowed (BgsBus *self)

@@ -27,6 +27,8 @@
  * user, and to the users and groups given to bgs_bus_allow_uid() and
  * bgs_bus_allow_gid(). When the connection is lost the #BgsBus::closed
  * signal is emitted.
+ *
+ * Since: 0.1
  */
 
 G_DEFINE_FINAL_TYPE (BgsBus, bgs_bus, G_TYPE_OBJECT)
@@ -165,6 +167,8 @@ bgs_bus_new_on (BgsManager  *manager,
  * Connects to the system bus and exports @manager there.
  *
  * Returns: (transfer full) (nullable): the export, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 BgsBus *
 bgs_bus_new_system (BgsManager  *manager,
@@ -195,6 +199,8 @@ bgs_bus_new_system (BgsManager  *manager,
  * @manager there.
  *
  * Returns: (transfer full) (nullable): the export, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 BgsBus *
 bgs_bus_new_session (BgsManager  *manager,
@@ -227,6 +233,8 @@ bgs_bus_new_session (BgsManager  *manager,
  * there.
  *
  * Returns: (transfer full) (nullable): the export, or %NULL with @error set.
+ *
+ * Since: 0.1
  */
 BgsBus *
 bgs_bus_new_for_address (BgsManager  *manager,
@@ -269,6 +277,8 @@ bgs_bus_new_for_address (BgsManager  *manager,
  * %G_IO_ERROR_PERMISSION_DENIED when the bus policy forbids it.
  *
  * Returns: %TRUE when @self owns @name.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_bus_request_name (BgsBus      *self,
@@ -308,6 +318,8 @@ bgs_bus_request_name (BgsBus      *self,
  * Gives @name back to the bus.
  *
  * Returns: %TRUE on success.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_bus_release_name (BgsBus      *self,
@@ -334,8 +346,12 @@ bgs_bus_release_name (BgsBus      *self,
  * bgs_bus_get_unique_name:
  * @self: a #BgsBus
  *
+ * Gets the unique name the bus gave the connection of @self.
+ *
  * Returns: (transfer none) (nullable): the unique name of the connection,
  *   such as `:1.42`, or %NULL when it is not connected.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_bus_get_unique_name (BgsBus *self)
@@ -354,7 +370,11 @@ bgs_bus_get_unique_name (BgsBus *self)
  * bgs_bus_get_manager:
  * @self: a #BgsBus
  *
+ * Gets the manager whose services @self exports.
+ *
  * Returns: (transfer none): the exported manager.
+ *
+ * Since: 0.1
  */
 BgsManager *
 bgs_bus_get_manager (BgsBus *self)
@@ -368,7 +388,12 @@ bgs_bus_get_manager (BgsBus *self)
  * bgs_bus_is_connected:
  * @self: a #BgsBus
  *
+ * Tells whether the connection of @self to the bus is open; when it
+ * closes, #BgsBus::closed is emitted.
+ *
  * Returns: whether the connection is still open.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_bus_is_connected (BgsBus *self)
@@ -438,6 +463,8 @@ bgs_bus_class_init (BgsBusClass *klass)
    * @self: the export
    *
    * Emitted once when the D-Bus connection is lost (the bus went away).
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_CLOSED] =
     g_signal_new ("closed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

@@ -42,6 +42,15 @@ bgs_error_private_clear (BgsErrorPrivate *priv)
   g_clear_pointer (&priv->names, g_strfreev);
 }
 
+/**
+ * bgs_error_quark:
+ *
+ * Gets the quark of the %BGS_ERROR domain; use %BGS_ERROR instead.
+ *
+ * Returns: the quark of the error domain `BgsError`.
+ *
+ * Since: 0.1
+ */
 G_DEFINE_EXTENDED_ERROR (BgsError, bgs_error)
 
 /**
@@ -55,6 +64,8 @@ G_DEFINE_EXTENDED_ERROR (BgsError, bgs_error)
  *
  * Returns: (transfer none) (nullable) (element-type GError): the grouped
  *   errors, or %NULL when @error is not a %BGS_ERROR_TASKS_FAILED error.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 bgs_error_get_errors (const GError *error)
@@ -77,6 +88,8 @@ bgs_error_get_errors (const GError *error)
  *
  * Returns: (transfer none) (nullable) (array zero-terminated=1): the names,
  *   or %NULL when @error is not a %BGS_ERROR_TASKS_FAILED error.
+ *
+ * Since: 0.1
  */
 const char * const *
 bgs_error_get_names (const GError *error)

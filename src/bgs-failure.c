@@ -16,6 +16,8 @@
  * failures where only C can reach them (bgs_error_get_errors());
  * bgs_service_get_last_failures() and bgs_error_list_failures() give them
  * as #BgsFailure values instead. Immutable and reference counted.
+ *
+ * Since: 0.1
  */
 struct _BgsFailure
 {
@@ -46,7 +48,11 @@ bgs_failure_new (const char   *service,
  * bgs_failure_ref:
  * @self: a #BgsFailure
  *
+ * Takes a reference on @self.
+ *
  * Returns: (transfer full): @self, with one more reference.
+ *
+ * Since: 0.1
  */
 BgsFailure *
 bgs_failure_ref (BgsFailure *self)
@@ -62,6 +68,8 @@ bgs_failure_ref (BgsFailure *self)
  * @self: (transfer full): a #BgsFailure
  *
  * Drops a reference; the last one frees @self.
+ *
+ * Since: 0.1
  */
 void
 bgs_failure_unref (BgsFailure *self)
@@ -86,6 +94,8 @@ bgs_failure_unref (BgsFailure *self)
  * managers nest).
  *
  * Returns: (nullable): the service's name.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_service (const BgsFailure *self)
@@ -99,8 +109,12 @@ bgs_failure_get_service (const BgsFailure *self)
  * bgs_failure_get_task:
  * @self: a #BgsFailure
  *
+ * Gets the name of the task that failed.
+ *
  * Returns: (nullable): the name of the task that failed, or %NULL when the
  *   failure was not a task's (a service that does its own work).
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_task (const BgsFailure *self)
@@ -114,8 +128,12 @@ bgs_failure_get_task (const BgsFailure *self)
  * bgs_failure_get_domain:
  * @self: a #BgsFailure
  *
+ * Gets the domain of the error the task failed with.
+ *
  * Returns: the error's domain as g_quark_to_string() gives it (and as it
  *   appears on D-Bus), such as `g-io-error-quark`.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_domain (const BgsFailure *self)
@@ -129,7 +147,11 @@ bgs_failure_get_domain (const BgsFailure *self)
  * bgs_failure_get_code:
  * @self: a #BgsFailure
  *
+ * Gets the code of the error the task failed with.
+ *
  * Returns: the error's code, within its domain.
+ *
+ * Since: 0.1
  */
 int
 bgs_failure_get_code (const BgsFailure *self)
@@ -143,7 +165,11 @@ bgs_failure_get_code (const BgsFailure *self)
  * bgs_failure_get_message:
  * @self: a #BgsFailure
  *
+ * Gets the message of the error the task failed with.
+ *
  * Returns: the error's message.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_failure_get_message (const BgsFailure *self)
@@ -157,7 +183,12 @@ bgs_failure_get_message (const BgsFailure *self)
  * bgs_failure_to_error:
  * @self: a #BgsFailure
  *
+ * Makes the #GError that the task failed with, domain, code and message
+ * kept.
+ *
  * Returns: (transfer full): a copy of the error the task returned.
+ *
+ * Since: 0.1
  */
 GError *
 bgs_failure_to_error (const BgsFailure *self)
@@ -209,6 +240,8 @@ collect_failures (GPtrArray    *failures,
  * Returns: (transfer container) (element-type BgsFailure): the failures, in the
  *   order they happened. g_ptr_array_unref() frees the array and releases
  *   the failures with it.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 bgs_error_list_failures (const GError *error,

@@ -35,6 +35,8 @@
  * Like any service, a manager is only started when it does not run: to
  * start the members that do not run while others do, start them one by
  * one.
+ *
+ * Since: 0.1
  */
 struct _BgsManager
 {
@@ -203,6 +205,8 @@ bgs_manager_class_init (BgsManagerClass *klass)
    * @service: the member just added
    *
    * Emitted after bgs_manager_add() added a member.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_SERVICE_ADDED] =
     g_signal_new ("service-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -215,6 +219,8 @@ bgs_manager_class_init (BgsManagerClass *klass)
    *
    * Emitted after bgs_manager_remove() removed a member; @service is still
    * alive during the emission.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_SERVICE_REMOVED] =
     g_signal_new ("service-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -234,7 +240,12 @@ bgs_manager_init (BgsManager *self)
  * bgs_manager_new:
  * @name: (nullable): the manager's name; %NULL for the default
  *
+ * Makes a manager: a service whose work is that of its members (see
+ * bgs_manager_add()).
+ *
  * Returns: (transfer full): a new manager without members.
+ *
+ * Since: 0.1
  */
 BgsManager *
 bgs_manager_new (const char *name)
@@ -272,6 +283,8 @@ holds_service (BgsManager *self,
  *   the name of @service is not valid (see bgs_service_name_validate()) or
  *   @service is @self or a manager holding @self, or %BGS_ERROR_EXISTS
  *   when a member has that name.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_manager_add (BgsManager  *self,
@@ -332,6 +345,8 @@ bgs_manager_add (BgsManager  *self,
  *
  * Returns: %TRUE on success; %FALSE with %BGS_ERROR_NOT_FOUND when no
  *   member has that name.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_manager_remove (BgsManager  *self,
@@ -370,7 +385,11 @@ bgs_manager_remove (BgsManager  *self,
  * @self: a #BgsManager
  * @name: a member name
  *
+ * Finds the member of @self named @name.
+ *
  * Returns: (transfer none) (nullable): the member named @name, or %NULL.
+ *
+ * Since: 0.1
  */
 BgsService *
 bgs_manager_lookup (BgsManager *self,
@@ -389,8 +408,12 @@ bgs_manager_lookup (BgsManager *self,
  * bgs_manager_list:
  * @self: a #BgsManager
  *
+ * Lists the members of @self.
+ *
  * Returns: (transfer container) (element-type BgsService): the members,
  *   sorted by name.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 bgs_manager_list (BgsManager *self)

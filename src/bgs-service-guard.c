@@ -20,6 +20,8 @@ struct _BgsServiceGuard
  *
  * Returns: (transfer full): a guard to end with bgs_service_guard_end() or
  *   bgs_service_guard_free().
+ *
+ * Since: 0.1
  */
 BgsServiceGuard *
 bgs_service_guard_new (BgsService *service)
@@ -44,6 +46,8 @@ bgs_service_guard_new (BgsService *service)
  * frees @guard.
  *
  * Returns: %TRUE when the service stopped without task failures.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_guard_end (BgsServiceGuard  *guard,
@@ -68,6 +72,8 @@ bgs_service_guard_end (BgsServiceGuard  *guard,
  * Like bgs_service_guard_end(), but logs the errors of the service's tasks
  * with g_warning() instead of returning them. The cleanup function of
  * g_autoptr(BgsServiceGuard).
+ *
+ * Since: 0.1
  */
 void
 bgs_service_guard_free (BgsServiceGuard *guard)

@@ -42,6 +42,8 @@ printable_name (const char *name)
  * 255 bytes, valid UTF-8, without control characters.
  *
  * Returns: %TRUE when @name is valid.
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_name_validate (const char  *name,

@@ -36,6 +36,8 @@
  * a quarter of the task itself.
  *
  * Returns: (transfer full): the new task.
+ *
+ * Since: 0.1
  */
 GTask *
 bgs_service_task_new (BgsService *self,
@@ -98,6 +100,8 @@ run_thread_func (GTask        *task,
  * the task has ended.
  *
  * Returns: (transfer none): the task, valid until it completes.
+ *
+ * Since: 0.1
  */
 GTask *
 bgs_service_spawn_thread (BgsService     *self,
@@ -258,6 +262,8 @@ attach_source (GSource      *source,
  * ended.
  *
  * Returns: (transfer none): the task, valid until it completes.
+ *
+ * Since: 0.1
  */
 GTask *
 bgs_service_spawn_periodic (BgsService     *self,

@@ -24,6 +24,8 @@
  * created it: its tasks complete there, its signals are emitted there, and
  * its functions are called from there. A running task holds a reference on
  * its service, so a service is not finalized while it runs.
+ *
+ * Since: 0.1
  */
 
 typedef struct
@@ -426,6 +428,8 @@ install_restart_properties (void)
    * anyone cancelling it: never (the default), after a task failed, or
    * always. Only services that track their tasks in the base class
    * restart (and #BgsManager, which restarts its members as a whole).
+   *
+   * Since: 0.1
    */
   properties[PROP_RESTART] =
     g_param_spec_enum ("restart", NULL, NULL, BGS_TYPE_RESTART_MODE, defaults.mode, flags);
@@ -435,6 +439,8 @@ install_restart_properties (void)
    *
    * How long to wait, once the tasks of a failed run have ended, before
    * the first automatic restart, in milliseconds. Default 100.
+   *
+   * Since: 0.1
    */
   properties[PROP_RESTART_DELAY_MS] =
     g_param_spec_uint ("restart-delay-ms", NULL, NULL, 0, G_MAXUINT, defaults.delay_ms, flags);
@@ -446,6 +452,8 @@ install_restart_properties (void)
    * Otherwise the delay doubles at each restart of a run, up to this many
    * milliseconds. A value below #BgsService:restart-delay-ms caps the
    * first delay too: every restart then waits this long.
+   *
+   * Since: 0.1
    */
   properties[PROP_RESTART_MAX_DELAY_MS] =
     g_param_spec_uint ("restart-max-delay-ms", NULL, NULL, 0, G_MAXUINT,
@@ -456,8 +464,10 @@ install_restart_properties (void)
    *
    * At most this many automatic restarts within
    * #BgsService:start-limit-interval-ms; the one after that does not
-   * happen, and the service ends #BGS_SERVICE_STATE_FAILED. 0 allows none.
+   * happen, and the service ends %BGS_SERVICE_STATE_FAILED. 0 allows none.
    * Default 5.
+   *
+   * Since: 0.1
    */
   properties[PROP_START_LIMIT_BURST] =
     g_param_spec_uint ("start-limit-burst", NULL, NULL, 0, G_MAXUINT, defaults.burst, flags);
@@ -467,6 +477,8 @@ install_restart_properties (void)
    *
    * The window of #BgsService:start-limit-burst, in milliseconds; 0 means
    * no limit. Default 10000.
+   *
+   * Since: 0.1
    */
   properties[PROP_START_LIMIT_INTERVAL_MS] =
     g_param_spec_uint ("start-limit-interval-ms", NULL, NULL, 0, G_MAXUINT,
@@ -478,6 +490,8 @@ install_restart_properties (void)
    * How many automatic restarts happened since the service was last
    * started by hand (bgs_service_start() on a service that did not run)
    * or reset (bgs_service_reset_failed()).
+   *
+   * Since: 0.1
    */
   properties[PROP_N_RESTARTS] =
     g_param_spec_uint ("n-restarts", NULL, NULL, 0, G_MAXUINT, 0,
@@ -505,6 +519,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    *
    * The name of the service. When none is given, the decimal address of
    * the instance, as Python's id() would give.
+   *
+   * Since: 0.1
    */
   properties[PROP_NAME] =
     g_param_spec_string ("name", NULL, NULL, NULL,
@@ -517,6 +533,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    * Whether the service runs: by default, whether a run is under way (a
    * task of it has not completed yet, or a restart is pending). Notified
    * on every change.
+   *
+   * Since: 0.1
    */
   properties[PROP_IS_RUNNING] =
     g_param_spec_boolean ("is-running", NULL, NULL, FALSE,
@@ -526,6 +544,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    * BgsService:n-tasks:
    *
    * How many tasks the service tracks now. Notified on every change.
+   *
+   * Since: 0.1
    */
   properties[PROP_N_TASKS] =
     g_param_spec_uint ("n-tasks", NULL, NULL, 0, G_MAXUINT, 0,
@@ -541,6 +561,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    * nothing. Bindings, which cannot see
    * inside a group, read the same failures with
    * bgs_service_get_last_failures().
+   *
+   * Since: 0.1
    */
   properties[PROP_LAST_ERROR] =
     g_param_spec_boxed ("last-error", NULL, NULL, G_TYPE_ERROR,
@@ -551,6 +573,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    *
    * What the service is doing (see #BgsServiceState). Notified when it
    * changes; bgs_service_get_state_timestamp() tells when.
+   *
+   * Since: 0.1
    */
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, BGS_TYPE_SERVICE_STATE,
@@ -570,6 +594,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    * Emitted on the service's context as soon as a task ends with an error
    * other than a cancellation, before the restart policy acts on it. The
    * error is also kept for last-error and the next wait or stop.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_TASK_FAILED] =
     g_signal_new ("task-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -586,6 +612,8 @@ bgs_service_class_init (BgsServiceClass *klass)
    * no restart follows. The state (stopped or failed) and last-error are
    * already those the run left; their notifications and the completion of
    * pending waits follow the emission.
+   *
+   * Since: 0.1
    */
   signals[SIGNAL_RUN_ENDED] =
     g_signal_new ("run-ended", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -645,7 +673,11 @@ bgs_service_emit_run_ended (BgsService   *self,
  * bgs_service_get_name:
  * @self: a #BgsService
  *
+ * Gets the name of @self (see #BgsService:name).
+ *
  * Returns: (transfer none): the name of @self.
+ *
+ * Since: 0.1
  */
 const char *
 bgs_service_get_name (BgsService *self)
@@ -663,6 +695,8 @@ bgs_service_get_name (BgsService *self)
  * the thread that created it.
  *
  * Returns: (transfer none): the #GMainContext of @self.
+ *
+ * Since: 0.1
  */
 GMainContext *
 bgs_service_get_context (BgsService *self)
@@ -676,7 +710,11 @@ bgs_service_get_context (BgsService *self)
  * bgs_service_is_running:
  * @self: a #BgsService
  *
+ * Tells whether @self runs.
+ *
  * Returns: whether @self runs (see #BgsService:is-running).
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_is_running (BgsService *self)
@@ -690,7 +728,11 @@ bgs_service_is_running (BgsService *self)
  * bgs_service_get_state:
  * @self: a #BgsService
  *
+ * Gets what @self is doing.
+ *
  * Returns: what @self is doing (see #BgsService:state).
+ *
+ * Since: 0.1
  */
 BgsServiceState
 bgs_service_get_state (BgsService *self)
@@ -709,6 +751,8 @@ bgs_service_get_state (BgsService *self)
  *
  * Returns: the time of the last change of state, or 0 when the state never
  *   changed.
+ *
+ * Since: 0.1
  */
 gint64
 bgs_service_get_state_timestamp (BgsService *self)
@@ -722,7 +766,11 @@ bgs_service_get_state_timestamp (BgsService *self)
  * bgs_service_get_n_tasks:
  * @self: a #BgsService
  *
+ * Gets how many tasks @self tracks (see #BgsService:n-tasks).
+ *
  * Returns: how many tasks @self tracks now.
+ *
+ * Since: 0.1
  */
 guint
 bgs_service_get_n_tasks (BgsService *self)
@@ -740,6 +788,8 @@ bgs_service_get_n_tasks (BgsService *self)
  * their default name here.
  *
  * Returns: (transfer container) (element-type GTask): the tasks.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 bgs_service_get_tasks (BgsService *self)
@@ -753,8 +803,12 @@ bgs_service_get_tasks (BgsService *self)
  * bgs_service_to_string:
  * @self: a #BgsService
  *
- * Returns: (transfer full): `TypeName[name]`, as Python's str() of the
- *   reference class.
+ * Describes @self for logs and messages: its type and its name.
+ *
+ * Returns: (transfer full): `TypeName[name]`, such as
+ *   `BgsManager[bgserviced]`.
+ *
+ * Since: 0.1
  */
 char *
 bgs_service_to_string (BgsService *self)
@@ -768,7 +822,12 @@ bgs_service_to_string (BgsService *self)
  * bgs_service_dup_last_error:
  * @self: a #BgsService
  *
+ * Gets every failure of the most recent run of @self, automatic restarts
+ * included, as one %BGS_ERROR_TASKS_FAILED group.
+ *
  * Returns: (transfer full) (nullable): a copy of #BgsService:last-error.
+ *
+ * Since: 0.1
  */
 GError *
 bgs_service_dup_last_error (BgsService *self)
@@ -792,6 +851,8 @@ bgs_service_dup_last_error (BgsService *self)
  * Returns: (transfer container) (element-type BgsFailure): the failures, oldest
  *   first; empty after a run without failures. g_ptr_array_unref() frees
  *   the array and releases the failures with it.
+ *
+ * Since: 0.1
  */
 GPtrArray *
 bgs_service_get_last_failures (BgsService *self)
@@ -810,8 +871,13 @@ bgs_service_get_last_failures (BgsService *self)
  * bgs_service_get_n_restarts:
  * @self: a #BgsService
  *
+ * Gets how many automatic restarts @self made since it was last started
+ * by hand.
+ *
  * Returns: the number of automatic restarts since @self was last started
  *   by hand (see #BgsService:n-restarts).
+ *
+ * Since: 0.1
  */
 guint
 bgs_service_get_n_restarts (BgsService *self)
@@ -830,6 +896,8 @@ bgs_service_get_n_restarts (BgsService *self)
  * the failure is dealt with. Does nothing to a service in any other state,
  * running ones included. The failures still reach the next wait or stop
  * that has not reported them.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_reset_failed (BgsService *self)
@@ -845,7 +913,11 @@ bgs_service_reset_failed (BgsService *self)
  * bgs_service_get_restart:
  * @self: a #BgsService
  *
+ * Gets when @self starts itself again.
+ *
  * Returns: when @self restarts (see #BgsService:restart).
+ *
+ * Since: 0.1
  */
 BgsRestartMode
 bgs_service_get_restart (BgsService *self)
@@ -876,6 +948,8 @@ set_policy_value (BgsService *self,
  *
  * Sets #BgsService:restart. A run under way follows the new mode from its
  * next failure or end on.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_set_restart (BgsService     *self,
@@ -898,7 +972,11 @@ bgs_service_set_restart (BgsService     *self,
  * bgs_service_get_restart_delay_ms:
  * @self: a #BgsService
  *
+ * Gets how long @self waits before its first automatic restart.
+ *
  * Returns: #BgsService:restart-delay-ms.
+ *
+ * Since: 0.1
  */
 guint
 bgs_service_get_restart_delay_ms (BgsService *self)
@@ -914,6 +992,8 @@ bgs_service_get_restart_delay_ms (BgsService *self)
  * @delay_ms: milliseconds before the first automatic restart
  *
  * Sets #BgsService:restart-delay-ms.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_set_restart_delay_ms (BgsService *self,
@@ -929,7 +1009,12 @@ bgs_service_set_restart_delay_ms (BgsService *self,
  * bgs_service_get_restart_max_delay_ms:
  * @self: a #BgsService
  *
+ * Gets the longest delay before an automatic restart of @self; 0 when
+ * the delay does not grow.
+ *
  * Returns: #BgsService:restart-max-delay-ms.
+ *
+ * Since: 0.1
  */
 guint
 bgs_service_get_restart_max_delay_ms (BgsService *self)
@@ -947,6 +1032,8 @@ bgs_service_get_restart_max_delay_ms (BgsService *self)
  * Sets #BgsService:restart-max-delay-ms: the restart delay doubles at
  * each restart up to @max_delay_ms. A value below
  * #BgsService:restart-delay-ms is not an error: it caps every delay.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_set_restart_max_delay_ms (BgsService *self,
@@ -962,7 +1049,11 @@ bgs_service_set_restart_max_delay_ms (BgsService *self,
  * bgs_service_get_start_limit_burst:
  * @self: a #BgsService
  *
+ * Gets how many automatic restarts the start limit of @self allows.
+ *
  * Returns: #BgsService:start-limit-burst.
+ *
+ * Since: 0.1
  */
 guint
 bgs_service_get_start_limit_burst (BgsService *self)
@@ -978,6 +1069,8 @@ bgs_service_get_start_limit_burst (BgsService *self)
  * @burst: automatic restarts allowed within the start limit's interval
  *
  * Sets #BgsService:start-limit-burst.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_set_start_limit_burst (BgsService *self,
@@ -993,7 +1086,11 @@ bgs_service_set_start_limit_burst (BgsService *self,
  * bgs_service_get_start_limit_interval_ms:
  * @self: a #BgsService
  *
+ * Gets the window in which the start limit of @self counts restarts.
+ *
  * Returns: #BgsService:start-limit-interval-ms.
+ *
+ * Since: 0.1
  */
 guint
 bgs_service_get_start_limit_interval_ms (BgsService *self)
@@ -1009,6 +1106,8 @@ bgs_service_get_start_limit_interval_ms (BgsService *self)
  * @interval_ms: the start limit's window in milliseconds; 0 for no limit
  *
  * Sets #BgsService:start-limit-interval-ms.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_set_start_limit_interval_ms (BgsService *self,
@@ -1028,6 +1127,8 @@ bgs_service_set_start_limit_interval_ms (BgsService *self,
  * (a pending automatic restart counts as running). A start by hand sets
  * #BgsService:n-restarts back to 0 and gives the start limit a fresh
  * window; it also starts a %BGS_SERVICE_STATE_FAILED service.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_start (BgsService *self)
@@ -1058,6 +1159,8 @@ bgs_service_start (BgsService *self)
  * Cancels every task @self tracks at this moment; tasks created later are
  * not affected. Cancelled tasks end without error. The run will not
  * restart, and a pending restart is dropped.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_cancel (BgsService *self,
@@ -1081,6 +1184,8 @@ bgs_service_cancel (BgsService *self,
  * no run is under way. Every wait pending at that moment completes with
  * the same result: every failure since the last completed wait, of every
  * run and restart, in order (at most 1,000: a group keeps the newest).
+ *
+ * Since: 0.1
  */
 void
 bgs_service_wait_async (BgsService          *self,
@@ -1102,9 +1207,13 @@ bgs_service_wait_async (BgsService          *self,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for an error
  *
+ * Finishes bgs_service_wait_async().
+ *
  * Returns: %TRUE when nothing failed. Otherwise %FALSE with @error set to
  *   a %BGS_ERROR_TASKS_FAILED group, or to %G_IO_ERROR_CANCELLED when the
  *   waiting was cancelled (the failures then wait for the next wait).
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_wait_finish (BgsService    *self,
@@ -1165,6 +1274,8 @@ run_to_completion (BgsService   *self,
  * until the wait completes.
  *
  * Returns: as bgs_service_wait_finish().
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_wait (BgsService    *self,
@@ -1205,6 +1316,8 @@ on_stop_waited (GObject      *source,
  * Cancels @self, then waits for it: bgs_service_cancel() then
  * bgs_service_wait_async(). Stopping a stopped service does nothing and
  * succeeds, unless failures are still waiting to be reported.
+ *
+ * Since: 0.1
  */
 void
 bgs_service_stop_async (BgsService          *self,
@@ -1232,7 +1345,11 @@ bgs_service_stop_async (BgsService          *self,
  * @result: the #GAsyncResult given to the callback
  * @error: return location for an error
  *
+ * Finishes bgs_service_stop_async().
+ *
  * Returns: as bgs_service_wait_finish().
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_stop_finish (BgsService    *self,
@@ -1257,6 +1374,8 @@ bgs_service_stop_finish (BgsService    *self,
  * until every task has ended.
  *
  * Returns: as bgs_service_wait_finish().
+ *
+ * Since: 0.1
  */
 gboolean
 bgs_service_stop (BgsService    *self,

@@ -50,7 +50,8 @@ trap 'rm -rf "$tmp"' EXIT
 sed "s|^ExecStart=[^ ]*|ExecStart=$program|" "$unit" > "$tmp/bgserviced.service"
 grep '^ExecStart=' "$tmp/bgserviced.service"
 
-# --man=no: the unit names no man page, and man may not be installed.
+# --man=no: the man page the unit names is not installed while testing
+# (man/ checks it renders), and man itself may not be installed.
 systemd-analyze verify --man=no "$tmp/bgserviced.service" > "$tmp/out" 2>&1
 status=$?
 cat "$tmp/out"
