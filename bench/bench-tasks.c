@@ -6,7 +6,7 @@
  * one GCancellable shared by all tasks, the cheapest way GIO offers.
  *
  * Runs alternate raw and library, several rounds, and the medians are
- * printed. With --check the program exits 1 when a target of issue 2 is
+ * printed. With --check the program exits 1 when a target is
  * missed at the largest N: (spawn + stop) <= 1.3 x raw, memory per task
  * <= 1.25 x raw, and 10k->100k growth <= 1.3 x raw's growth.
  */

@@ -1,4 +1,4 @@
-/* clock.c: the clock of the reference's documentation, with bgservice.
+/* clock.c: the clock example of Python's BackgroundService, with bgservice.
  *
  * ClockService is the smallest useful BgsService: its start spawns one
  * periodic task that prints the local time every interval. The base class

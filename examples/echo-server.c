@@ -6,8 +6,8 @@
  * connection to its "incoming" signal. No GTask of the service runs, so the
  * task-based defaults of BgsService would think it never runs. Instead,
  * EchoService overrides is_running, cancel, wait_async and wait_finish to
- * follow the socket service and the open connections, as the reference
- * class lets a subclass that wraps such a library do.
+ * follow the socket service and the open connections, as a subclass that
+ * wraps a library with work of its own does.
  *
  * main() starts the service, prints the address it listens on, and stops
  * it on SIGINT or SIGTERM, or once it has served --serve connections.

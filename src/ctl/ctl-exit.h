@@ -12,7 +12,7 @@
 G_BEGIN_DECLS
 
 /*
- * CtlExit: the exit statuses of section 5 of the contract.
+ * CtlExit: the exit statuses of bgservicectl, as its manual page lists them.
  *
  * The numbers are part of the public interface: scripts test them.
  */

@@ -1,7 +1,7 @@
 /* ctl-wire.c: reading the replies of bgserviced.
  *
  * Each reader takes a method return positioned at its first argument and
- * fills plain GLib values. A reply of another shape than the contract's
+ * fills plain GLib values. A reply of another shape than the interface's
  * is an error (CTL_ERROR_FAILED) that says so, never a crash: the owner of
  * the bus name may be another program or another version.
  */

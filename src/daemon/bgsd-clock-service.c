@@ -1,7 +1,8 @@
 /* bgsd-clock-service.c: Type=clock, the time logged every IntervalSec=.
  *
- * The reference's own example, as a daemon service: one periodic task that
- * logs the local time. Useful to see that the daemon is alive.
+ * The clock example of Python's BackgroundService, as a daemon service:
+ * one periodic task that logs the local time. Useful to see that the
+ * daemon is alive.
  */
 #include "config.h"
 

@@ -21,7 +21,7 @@ typedef struct
                                 * built-in configuration without one */
 } BgsdDaemonOptions;
 
-/* Exit statuses, as the contract spells them. */
+/* Exit statuses, as bgserviced(8) lists them. */
 enum {
   BGSD_EXIT_OK = 0,
   BGSD_EXIT_TASKS_FAILED = 1,

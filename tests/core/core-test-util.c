@@ -50,7 +50,7 @@ test_service_new (const char *name)
   return g_object_new (TEST_TYPE_SERVICE, "name", name, NULL);
 }
 
-/* The FakeService of the reference tests: start() makes one task that
+/* The FakeService of the Python tests: start() makes one task that
  * ends after @delay_ms, failing with @error (taken) when it is set. */
 TestService *
 test_service_new_fake (const char *name,

@@ -111,7 +111,7 @@ test_domain_extended (void)
   g_test_assert_expected_messages ();
   g_assert_cmpuint (again, ==, BGS_ERROR);
 
-  /* The codes of the contract, in its order. */
+  /* The public codes, in their order. */
   g_assert_cmpint (BGS_ERROR_FAILED, ==, 0);
   g_assert_cmpint (BGS_ERROR_TASKS_FAILED, ==, 1);
   g_assert_cmpint (BGS_ERROR_NOT_FOUND, ==, 2);

@@ -1,10 +1,10 @@
-/* test-guard.c: BgsServiceGuard, the `async with` of C: the reference
- * class's scoped-use case, and the ways a guard can end. */
+/* test-guard.c: BgsServiceGuard, the `async with` of C: Python's
+ * BackgroundService scoped-use case, and the ways a guard can end. */
 #include "core-test-util.h"
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error-domain"))
 
-/* The reference case: `async with FakeService(sleep=...) as s:` runs the
+/* Python's case: `async with FakeService(sleep=...) as s:` runs the
  * service inside the scope and stops it at its end. */
 static void
 test_scope (void)

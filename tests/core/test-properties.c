@@ -82,7 +82,7 @@ end_task (GTask  *task,
   test_wait_until (bgs_service_get_n_tasks (service) == n_tasks - 1);
 }
 
-/* The properties as the contract defines them. */
+/* The properties as the API defines them. */
 static void
 test_pspecs (void)
 {

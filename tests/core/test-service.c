@@ -1,14 +1,14 @@
 /* test-service.c: BgsService: start, cancel, wait, stop, and its lifetime.
  *
- * The first tests translate the test cases of the reference class
+ * The first tests translate the test cases of Python's BackgroundService
  * (FakeService in the Frequenz SDK's test_background_service.py) to C;
- * the others check the rest of section 2.2 of the contract.
+ * the others check the rest of the service's API.
  */
 #include "core-test-util.h"
 
 #define TEST_ERROR (g_quark_from_static_string ("test-error-domain"))
 
-/* ---- the reference class's own cases ---------------------------------- */
+/* ---- the Python class's own cases ------------------------------------- */
 
 /* Default name: the decimal address of the instance, as Python's id(). */
 static void
@@ -139,7 +139,7 @@ test_start_crash (gconstpointer data)
       ok = bgs_service_wait_finish (s, result, &error);
       break;
     case CRASH_STOP:
-      /* As the reference's asyncio.sleep(0): let the task crash first. */
+      /* As the Python test's asyncio.sleep(0): let the task crash first. */
       test_wait_until (!bgs_service_is_running (s));
       ok = bgs_service_stop (s, "test", NULL, &error);
       break;
@@ -757,7 +757,7 @@ test_context (void)
 
 /*
  * CustomService: a service that tracks no task, overriding is_running,
- * cancel and wait as the reference class allows for a wrapped library
+ * cancel and wait, as a subclass wrapping a library
  * with tasks of its own. Its "work" runs from start() until cancel(), and
  * ends then with a copy of @failure, when set.
  */

@@ -3,7 +3,7 @@
 #
 # - Every defined dynamic symbol starts with bgs_: nothing internal (the
 #   task set, the error collector, GLib's macros' helpers) leaks out.
-# - Every function of the public contract is exported.
+# - Every function of the public API is exported.
 set -eu
 
 lib=${1:?usage: test-symbols.sh LIBRARY}
@@ -43,6 +43,6 @@ do
 done
 
 if [ "$status" -eq 0 ]; then
-  echo "ok: $(printf '%s\n' "$symbols" | wc -l) symbols, all bgs_, contract complete"
+  echo "ok: $(printf '%s\n' "$symbols" | wc -l) symbols, all bgs_, public API complete"
 fi
 exit "$status"

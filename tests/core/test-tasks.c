@@ -227,7 +227,7 @@ thread_work (BgsService    *service,
       return FALSE;
 
     case THREAD_UNTIL_CANCELLED:
-      /* The work polls its cancellable, as the contract asks. */
+      /* The work polls its cancellable, as the API asks. */
       while (!g_cancellable_is_cancelled (cancellable))
         {
           if (g_get_monotonic_time () > deadline)

@@ -29,7 +29,7 @@ import time
 import harness
 from harness import BUS_NAME, MANAGER_IFACE, ROOT_PATH, busctl_json
 
-# Exit statuses of bgservicectl (contract, section 5).
+# Exit statuses of bgservicectl (bgservicectl(1), EXIT STATUS).
 OK = 0
 TASKS_FAILED = 1
 FAILURE = 2
@@ -128,7 +128,7 @@ def status_block(name, state, tasks, restarts=0, policy="no", errors=(), since=T
 
 
 def sorted_lines(text):
-    """The lines of text, sorted: for errors, whose order the contract
+    """The lines of text, sorted: for errors, whose order the interface
     leaves open."""
     return sorted(text.splitlines())
 

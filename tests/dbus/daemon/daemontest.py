@@ -21,7 +21,7 @@ from harness import BUS_NAME, MANAGER_IFACE, ROOT_PATH, SERVICE_IFACE, busctl, b
 CANCELLED = ("g-io-error-quark", 19)
 EXIT_ERROR_DOMAIN = "g-spawn-exit-error-quark"
 
-# Exit statuses of bgserviced (contract, section 4).
+# Exit statuses of bgserviced (bgserviced(8), EXIT STATUS).
 EXIT_OK = 0
 EXIT_TASKS_FAILED = 1
 EXIT_USAGE = 2

@@ -1,7 +1,6 @@
 """The configuration of bgserviced: every mistake stops it with exit status
 78 and one line naming the file, the group and the key; --check-config
-says the same, or OK, without running anything or touching the bus.
-(Point 1 of the daemon tests.)"""
+says the same, or OK, without running anything or touching the bus."""
 
 import os
 import subprocess

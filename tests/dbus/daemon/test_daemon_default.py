@@ -1,6 +1,6 @@
 """bgserviced's defaults: the built-in configuration when no --config is
 given and the default file does not exist, and the default bus (the system
-bus as root, else the session bus). (Point 5 of the daemon tests.)"""
+bus as root, else the session bus)."""
 
 import os
 import re

@@ -1,8 +1,8 @@
 """Type=exec services with real processes: exit statuses, signals nobody
 sent, process groups, SIGTERM then SIGKILL after TimeoutStopSec=, and
 instances. A failure leaves the service failed, and the daemon exits 1
-for it however often it was waited for (contract 7.2, 7.3). (Point 4 of the daemon tests; timer, clock and module services
-are in test_daemon_services.py.)"""
+for it however often it was waited for. Timer, clock and module services
+are in test_daemon_services.py."""
 
 import json
 import os

@@ -2,8 +2,7 @@
 service stopped cleanly, 1 when the last run of a service had failures
 (the run the shutdown ended, or one that left the service failed and
 nobody reset: a Wait takes nothing away, ResetFailed does), 2 on usage
-errors, 78 on a bad configuration; --version and --help. (Point 2 of the
-daemon tests.)"""
+errors, 78 on a bad configuration; --version and --help."""
 
 import os
 import re

@@ -1,8 +1,8 @@
 """bgserviced and the sd_notify protocol, over a real AF_UNIX datagram
 NOTIFY_SOCKET: READY=1 once the name is owned and the auto-start services
-run, STATUS= lines ("N services, R running, F failed"), STOPPING=1 on SIGTERM and SIGINT, WATCHDOG=1 at half of
-WATCHDOG_USEC. (Point 3 of the daemon tests; reloading is in
-test_daemon_reload.py.)"""
+run, STATUS= lines ("N services, R running, F failed"), STOPPING=1 on
+SIGTERM and SIGINT, WATCHDOG=1 at half of WATCHDOG_USEC. Reloading is in
+test_daemon_reload.py."""
 
 import os
 import re

@@ -1,7 +1,6 @@
 """SIGHUP reloads bgserviced's configuration: RELOADING=1, then the added,
 removed and changed services are applied, then READY=1; a broken new file
-keeps the running configuration and still ends with READY=1. (Point 3 of
-the daemon tests.)"""
+keeps the running configuration and still ends with READY=1."""
 
 import os
 import signal

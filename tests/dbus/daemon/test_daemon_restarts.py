@@ -1,4 +1,4 @@
-"""Supervision in bgserviced (contract 7.2 and 7.3), with real commands that
+"""Supervision in bgserviced, with real commands that
 note each of their starts in a file of the test's folder: Restart=
 on-failure and always, RestartSec= with and without RestartMaxDelaySec=
 (the gaps between starts), StartLimitBurst= and StartLimitIntervalSec=,
@@ -223,7 +223,7 @@ class AlwaysTest(RestartTestCase):
         self.assertEqual(self.prop("loop", "LastErrors"), [])
         self.assertEqual(self.prop("loop", "Restart"), "always")
         # No task failed: nothing failed for the exit status to report
-        # (contract 4; the exit status follows LastErrors).
+        # (the exit status follows LastErrors).
         self.assertStopsWith(daemon, EXIT_OK)
 
     def test_always_without_a_limit_goes_on_until_stopped(self):

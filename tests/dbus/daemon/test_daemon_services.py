@@ -1,6 +1,6 @@
 """Type=timer, Type=clock and Type=module services in the running daemon,
-and AutoStart=false for each type. (Point 4 of the daemon tests; exec
-services are in test_daemon_exec.py.)"""
+and AutoStart=false for each type. Exec services are in
+test_daemon_exec.py."""
 
 import os
 import re

@@ -34,7 +34,7 @@ INTROSPECTABLE_IFACE = "org.freedesktop.DBus.Introspectable"
 PEER_IFACE = "org.freedesktop.DBus.Peer"
 SERVICE_PREFIX = ROOT_PATH + "/service"
 
-# Error names of the contract (section 3).
+# Error names of the interface.
 NO_SUCH_SERVICE = "org.bgservice1.Error.NoSuchService"
 ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
@@ -91,7 +91,7 @@ def errors(entries):
 
 # ---- properties ----------------------------------------------------------------
 
-# Every property of org.bgservice1.Service (contract, sections 3 and 7.2).
+# Every property of org.bgservice1.Service.
 SERVICE_PROPERTY_NAMES = ["Name", "IsRunning", "NTasks", "LastErrors", "State",
                           "StateTimestamp", "NRestarts", "Restart"]
 

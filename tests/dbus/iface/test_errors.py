@@ -1,7 +1,7 @@
 """Error lists, a(ssis), as they travel: the real domain, code and message
 of each failed task in Stop, Wait, Restart, StopAll and LastErrors;
 cancelled exec tasks never in them, however the command reacts to its
-SIGTERM; each failure belongs to the run that had it (contract 7.2):
+SIGTERM; each failure belongs to the run that had it:
 every Wait, Stop and LastErrors shows it as long as that run is the last,
 none takes it away, and a new run starts afresh."""
 

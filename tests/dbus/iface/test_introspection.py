@@ -42,7 +42,7 @@ class ComparisonTest(ifacetest.IfaceTestCase):
         change(root.find("interface"))
         return describe_interface(ElementTree.tostring(root, encoding="unicode"), SERVICE_IFACE)
 
-    def test_the_shipped_file_describes_the_contract(self):
+    def test_the_shipped_file_describes_the_interface(self):
         self.assertEqual(sorted(self.shipped["methods"]),
                          ["Cancel", "ResetFailed", "Restart", "Start", "Stop", "Wait"])
         self.assertEqual(self.shipped["properties"], {

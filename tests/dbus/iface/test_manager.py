@@ -2,7 +2,7 @@
 StartAll, StopAll and Version, on bgserviced and on the test host, read
 with busctl and GDBus. StopAll reports the failures of the runs it ended,
 by service; a run that had ended before (a failed service) is not its to
-report, and keeps its failures in LastErrors (contract 7.2)."""
+report, and keeps its failures in LastErrors."""
 
 import subprocess
 

@@ -2,7 +2,7 @@
 ResetFailed, and the properties Name, IsRunning, NTasks, LastErrors, State,
 StateTimestamp, NRestarts and Restart read with Get and GetAll, on
 bgserviced's exec and clock services and on the test host. Results belong
-to the run (contract 7.2): Wait, LastErrors and a later Wait all show the
+to the run: Wait, LastErrors and a later Wait all show the
 failures of the last run, and none of them takes them away."""
 
 import json

@@ -1,4 +1,4 @@
-"""Supervision on the wire (contract 7.2), against the real bgserviced with
+"""Supervision on the wire, against the real bgserviced with
 commands that count their starts in the test's folder, through clients
 bgservice did not write (busctl, GDBus, python3-dbus): results belong to
 the run, so concurrent Wait callers, LastErrors and a later Wait all see
