@@ -44,6 +44,12 @@
  * something it started keeps writing. */
 #define DRAIN_READS 16
 
+/* The longest character in UTF-8. */
+#define UTF8_CHAR_MAX 4
+
+/* The longest piece of a line: a character, or an escape \xNN. */
+#define PIECE_MAX 4
+
 /* Reader: one pipe from the command, read into "NAME: " lines. */
 typedef struct
 {
@@ -51,7 +57,7 @@ typedef struct
   GSource *watch;         /* (owned) (nullable) */
   GString *line;          /* (owned): the prefix, then the line so far, escaped */
   gsize    prefix_len;
-  guchar   partial[4];    /* the start of a character that the next read ends */
+  guchar   partial[UTF8_CHAR_MAX - 1];  /* the start of a character the next read ends */
   gsize    n_partial;
 } Reader;
 
@@ -88,7 +94,7 @@ static gsize
 next_piece (const guchar *data,
             gsize         len,
             gboolean      at_end,
-            char          piece[4],
+            char          piece[PIECE_MAX],
             gsize        *used)
 {
   static const char hex[] = "0123456789abcdef";
@@ -96,7 +102,8 @@ next_piece (const guchar *data,
   gunichar c = is_plain_ascii (data[0]) ? data[0]
                                         : g_utf8_get_char_validated ((const char *) data, len);
 
-  if (c == (gunichar) -2 && len < n && !at_end)
+  /* Lead bytes of the old 5- and 6-byte forms start nothing valid. */
+  if (c == (gunichar) -2 && len < n && n <= UTF8_CHAR_MAX && !at_end)
     return 0;
 
   if (c != (gunichar) -1 && c != (gunichar) -2 && !g_unichar_iscntrl (c))
@@ -124,7 +131,7 @@ make_prefix (const char *name)
 
   for (gsize i = 0, used = 0; i < len; i += used)
     {
-      char piece[4];
+      char piece[PIECE_MAX];
 
       g_string_append_len (prefix, piece, next_piece (p + i, len - i, TRUE, piece, &used));
     }
@@ -200,7 +207,7 @@ feed (Reader       *r,
       gsize run = 0;
       gsize used;
       gsize n;
-      char piece[4];
+      char piece[PIECE_MAX];
 
       while (i + run < len && is_plain_ascii (data[i + run]))
         run++;
