@@ -99,9 +99,16 @@ next_piece (const guchar *data,
 {
   static const char hex[] = "0123456789abcdef";
   gsize n = g_utf8_skip[data[0]];
-  gunichar c = is_plain_ascii (data[0]) ? data[0]
-                                        : g_utf8_get_char_validated ((const char *) data, len);
+  gunichar c;
 
+  if (is_plain_ascii (data[0]))
+    {
+      piece[0] = data[0];
+      *used = 1;
+      return 1;
+    }
+
+  c = g_utf8_get_char_validated ((const char *) data, len);
   /* Lead bytes of the old 5- and 6-byte forms start nothing valid. */
   if (c == (gunichar) -2 && len < n && n <= UTF8_CHAR_MAX && !at_end)
     return 0;

@@ -29,6 +29,9 @@ LINE_MAX = 4096
 # How long a bus call may take while output floods the daemon: generous,
 # for sanitizers and valgrind; the figures measured are printed.
 CALL_BOUND = 5.0
+# What a command writes while the daemon reads it, far more than a pipe
+# holds (64 KiB): were the daemon stalled, the command would block.
+FLOWING = 256 * 1024
 JOURNAL_STDOUT = "/run/systemd/journal/stdout"
 LOG_INFO = 6
 LOG_WARNING = 4
@@ -51,6 +54,14 @@ def fd_targets(pid):
     """{fd: what it points to} of a process."""
     folder = f"/proc/{pid}/fd"
     return {int(fd): os.readlink(os.path.join(folder, fd)) for fd in os.listdir(folder)}
+
+
+def only_standard_fds(pid):
+    """Polls until pid has fds 0, 1 and 2 only (a command may open files
+    for a moment as it starts, such as its locale); returns them."""
+    harness.wait_until(lambda: set(fd_targets(pid)) == {0, 1, 2},
+                       f"{pid} to hold fds 0, 1 and 2 only (it holds {fd_targets(pid)})")
+    return fd_targets(pid)
 
 
 def written_bytes(pid):
@@ -346,7 +357,7 @@ class NotBlockingTest(daemontest.DaemonTestCase):
         self.assertPrompt(timed_calls(self.bus, 100), "flooded")
         flowed = written_bytes(flood) - before
         print(f"the flood wrote {flowed / 1e6:.1f} MB meanwhile")
-        self.assertGreater(flowed, 1 << 20)
+        self.assertGreater(flowed, FLOWING)
         self.assertNotIn("\\x", self.stderr.text())
         self.assertStopsWith(daemon, EXIT_OK)
 
@@ -356,7 +367,7 @@ class NotBlockingTest(daemontest.DaemonTestCase):
         before = written_bytes(flood)
         self.assertPrompt(timed_calls(self.bus, 20), "stderr blocked")
         # The daemon kept reading the command, dropping its lines.
-        self.assertGreater(written_bytes(flood) - before, 1 << 20)
+        self.assertGreater(written_bytes(flood) - before, FLOWING)
         self.stderr.drain()
         harness.wait_until(lambda: re.search(r"^bgserviced: \d+ lines of command output were "
                                              r"dropped: stderr did not take them$",
@@ -417,8 +428,7 @@ class JournalTest(daemontest.DaemonTestCase):
             "[Service sleepers]\nType=exec\nExec=sleep 600\nInstances=2\n")
         sleepers = wait_for_children(daemon, 2, "sleep", "600")
         for pid in sleepers:
-            targets = fd_targets(pid)
-            self.assertEqual(set(targets), {0, 1, 2}, targets)
+            targets = only_standard_fds(pid)
             self.assertRegex(targets[1], r"^socket:")
             self.assertRegex(targets[2], r"^socket:")
             self.assertNotEqual(targets[1], targets[2])
@@ -446,8 +456,7 @@ class DescriptorTest(daemontest.DaemonTestCase):
         daemon = self.start_daemon("[Service sleepers]\nType=exec\nExec=sleep 600\nInstances=3\n")
         pipes = set()
         for pid in wait_for_children(daemon, 3, "sleep", "600"):
-            targets = fd_targets(pid)
-            self.assertEqual(set(targets), {0, 1, 2}, targets)
+            targets = only_standard_fds(pid)
             self.assertRegex(targets[1], r"^pipe:")
             self.assertRegex(targets[2], r"^pipe:")
             pipes |= {targets[1], targets[2]}
