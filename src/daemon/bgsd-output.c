@@ -237,7 +237,9 @@ feed (Reader       *r,
         break;
     }
 
+  /* next_piece() waits for UTF8_CHAR_MAX - 1 bytes at most. */
   r->n_partial = len - i;
+  g_assert (r->n_partial <= sizeof r->partial);
   memmove (r->partial, data + i, r->n_partial);
 }
 
