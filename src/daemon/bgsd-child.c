@@ -5,7 +5,9 @@
  * with it. Terminating sends SIGTERM to the group, then SIGKILL once the
  * timeout has passed; when the leader has exited, what is left of the
  * group is killed at once. A child that ends after being terminated ends
- * with G_IO_ERROR_CANCELLED: it was stopped, it did not fail.
+ * with G_IO_ERROR_CANCELLED: it was stopped, it did not fail. Its stdout
+ * and stderr go where bgsd-output.c says, tagged with the service name;
+ * its output is closed when the leader has been reaped.
  */
 #include "config.h"
 
@@ -15,10 +17,12 @@
 
 #include "bgsd-child.h"
 #include "bgsd-config.h"
+#include "bgsd-output.h"
 
 struct _BgsdChild
 {
   GSubprocess *process;      /* (owned) */
+  BgsdOutput  *output;       /* (owned) */
   char        *command;      /* (owned): for messages */
   GPid         pgid;         /* the group the leader made, its PID */
   gboolean     terminating;  /* we sent the signal that ends it */
@@ -41,13 +45,16 @@ signal_group (BgsdChild *self,
                signal_number, self->command, g_strerror (errno));
 }
 
+/* Starts @argv for service @name; @command names it in messages. */
 BgsdChild *
 bgsd_child_spawn (const char * const  *argv,
                   const char          *command,
+                  const char          *name,
                   GError             **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(BgsdOutput) output = NULL;
   const char *identifier;
   BgsdChild *self;
 
@@ -56,12 +63,16 @@ bgsd_child_spawn (const char * const  *argv,
   g_subprocess_launcher_unsetenv (launcher, "NOTIFY_SOCKET");
   g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_USEC");
   g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_PID");
+  output = bgsd_output_new (name, launcher, error);
+  if (output == NULL)
+    return NULL;
   process = g_subprocess_launcher_spawnv (launcher, argv, error);
   if (process == NULL)
     return NULL;
 
   self = g_new0 (BgsdChild, 1);
   self->process = g_steal_pointer (&process);
+  self->output = g_steal_pointer (&output);
   self->command = g_strdup (command);
   identifier = g_subprocess_get_identifier (self->process);
   /* GLib reaps in its worker thread: a command that ends at once may be
@@ -126,6 +137,7 @@ on_process_exited (GObject      *source,
 
   g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
   self->exited = TRUE;
+  bgsd_output_close (self->output);
 
   if (self->kill_timer != NULL)
     {
@@ -185,6 +197,7 @@ bgsd_child_free (BgsdChild *self)
     g_source_destroy (self->kill_timer);
   g_clear_pointer (&self->kill_timer, g_source_unref);
   g_clear_object (&self->process);
+  g_clear_pointer (&self->output, bgsd_output_free);
   g_free (self->command);
   g_free (self);
 }

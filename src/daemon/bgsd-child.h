@@ -9,6 +9,7 @@ typedef struct _BgsdChild BgsdChild;
 
 BgsdChild *bgsd_child_spawn      (const char * const  *argv,
                                   const char          *command,
+                                  const char          *name,
                                   GError             **error);
 void       bgsd_child_wait_async (BgsdChild           *self,
                                   GAsyncReadyCallback  callback,

@@ -75,7 +75,8 @@ start_instance (BgsdExecService *self,
   Instance *instance;
   BgsdChild *child;
 
-  child = bgsd_child_spawn ((const char * const *) self->argv, self->command, &error);
+  child = bgsd_child_spawn ((const char * const *) self->argv, self->command,
+                            bgs_service_get_name (BGS_SERVICE (self)), &error);
   if (child == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));

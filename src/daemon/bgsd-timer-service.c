@@ -107,7 +107,9 @@ start_run (Schedule *schedule)
   GError *error = NULL;
 
   schedule->run = bgsd_child_spawn ((const char * const *) schedule->service->argv,
-                                    schedule->service->command, &error);
+                                    schedule->service->command,
+                                    bgs_service_get_name (BGS_SERVICE (schedule->service)),
+                                    &error);
   if (schedule->run == NULL)
     {
       schedule_end (schedule, error);

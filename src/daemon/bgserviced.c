@@ -7,6 +7,10 @@
 #include <unistd.h>
 
 #include "bgsd-daemon.h"
+#include "bgsd-stderr.h"
+
+/* How long command output still queued at exit may take to reach stderr. */
+#define STDERR_EXIT_TIMEOUT_MS 1000
 
 /* What the command line asked for. */
 typedef struct
@@ -119,6 +123,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   BgsdDaemonOptions options = { 0 };
   BgsdConfig *config;
+  int status;
 
   setlocale (LC_ALL, "");
   /* A reload asked for while the configuration and modules load must not
@@ -159,5 +164,7 @@ main (int   argc,
   options.bus_name = args.bus_name;
   options.config_path = args.config;
 
-  return bgsd_daemon_run (&options, config);
+  status = bgsd_daemon_run (&options, config);
+  bgsd_stderr_finish (STDERR_EXIT_TIMEOUT_MS);
+  return status;
 }

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/* bgsd-output.c: where the stdout and stderr of a command go.
+ *
+ * To the journal when it is reachable: each command gets two streams of
+ * its own from sd_journal_stream_fd(), tagged with the service name
+ * (SYSLOG_IDENTIFIER), stdout at LOG_INFO and stderr at LOG_WARNING.
+ * journald reads them itself: the daemon keeps no descriptor of them. A
+ * line may begin with a level prefix such as "<3>" to set its own
+ * priority, as under systemd (SyslogLevelPrefix=yes). Whether the journal
+ * is reachable is tried at every spawn, so a journald that comes or goes
+ * is seen by the next command.
+ *
+ * Otherwise to the daemon's stderr (bgsd-stderr.c), each line as
+ * "NAME: line". stdout and stderr are a pipe each, whose read end the
+ * main loop reads without blocking. Bytes that are not UTF-8, and control
+ * characters other than tab, are written as \xNN: whatever a command
+ * prints, a line stays one line of valid text. A line too long for one
+ * write (BGSD_STDERR_LINE_MAX, prefix included) goes on in the next line,
+ * prefixed again. When the command has ended, what it left in the pipes
+ * is read, a last line without newline written, and the pipes closed: a
+ * process it left behind that writes on gets EPIPE (or SIGPIPE).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <systemd/sd-journal.h>
+
+#include "bgsd-output.h"
+#include "bgsd-stderr.h"
+
+/* A command's lines may set their own priority, as under systemd. */
+#define LEVEL_PREFIX TRUE
+
+/* What one read takes from a pipe: one main loop iteration's worth. */
+#define READ_SIZE 16384
+
+/* The reads left for a command that has ended: 256 KiB at most, in case
+ * something it started keeps writing. */
+#define DRAIN_READS 16
+
+/* The longest character in UTF-8. */
+#define UTF8_CHAR_MAX 4
+
+/* The longest piece of a line: a character, or an escape \xNN. */
+#define PIECE_MAX 4
+
+/* Reader: one pipe from the command, read into "NAME: " lines. */
+typedef struct
+{
+  int      fd;            /* the read end, non-blocking; -1 once closed */
+  GSource *watch;         /* (owned) (nullable) */
+  GString *line;          /* (owned): the prefix, then the line so far, escaped */
+  gsize    prefix_len;
+  guchar   partial[UTF8_CHAR_MAX - 1];  /* the start of a character the next read ends */
+  gsize    n_partial;
+} Reader;
+
+/* What a read found. */
+typedef enum
+{
+  READ_SOME,
+  READ_NOTHING_YET,
+  READ_END,              /* end of file, or an error */
+} ReadResult;
+
+struct _BgsdOutput
+{
+  Reader *readers[2];     /* (owned) (nullable): stdout and stderr; none for the journal */
+};
+
+/* ---- text ------------------------------------------------------------- */
+
+static gboolean
+is_plain_ascii (guchar byte)
+{
+  return byte == '\t' || (byte < 0x80 && !g_ascii_iscntrl (byte));
+}
+
+/*
+ * What stands for the character at @data (@len > 0 bytes) in a line: the
+ * character itself when it is plain (valid UTF-8, not a control character
+ * other than tab), else its first byte as \xNN. Writes it to @piece and
+ * returns its length, with the bytes of @data it stands for in @used.
+ * Returns 0 when @data ends inside a character that may be valid, unless
+ * @at_end: nothing more will come, the bytes are escaped.
+ */
+static gsize
+next_piece (const guchar *data,
+            gsize         len,
+            gboolean      at_end,
+            char          piece[PIECE_MAX],
+            gsize        *used)
+{
+  static const char hex[] = "0123456789abcdef";
+  gsize n = g_utf8_skip[data[0]];
+  gunichar c;
+
+  if (is_plain_ascii (data[0]))
+    {
+      piece[0] = data[0];
+      *used = 1;
+      return 1;
+    }
+
+  c = g_utf8_get_char_validated ((const char *) data, len);
+  /* Lead bytes of the old 5- and 6-byte forms start nothing valid. */
+  if (c == (gunichar) -2 && len < n && n <= UTF8_CHAR_MAX && !at_end)
+    return 0;
+
+  if (c != (gunichar) -1 && c != (gunichar) -2 && !g_unichar_iscntrl (c))
+    {
+      memcpy (piece, data, n);
+      *used = n;
+      return n;
+    }
+
+  piece[0] = '\\';
+  piece[1] = 'x';
+  piece[2] = hex[data[0] >> 4];
+  piece[3] = hex[data[0] & 0xf];
+  *used = 1;
+  return 4;
+}
+
+/* "NAME: ", escaped as output is (a valid service name needs no escaping). */
+static char *
+make_prefix (const char *name)
+{
+  GString *prefix = g_string_new (NULL);
+  const guchar *p = (const guchar *) name;
+  gsize len = strlen (name);
+
+  for (gsize i = 0, used = 0; i < len; i += used)
+    {
+      char piece[PIECE_MAX];
+
+      g_string_append_len (prefix, piece, next_piece (p + i, len - i, TRUE, piece, &used));
+    }
+  g_string_append (prefix, ": ");
+
+  /* Service names have 255 bytes at most: a line always has room for text. */
+  g_assert (prefix->len < BGSD_STDERR_LINE_MAX / 2);
+  return g_string_free (prefix, FALSE);
+}
+
+/* ---- one pipe --------------------------------------------------------- */
+
+/* Bytes the line can take before its newline. */
+static gsize
+room (Reader *r)
+{
+  return BGSD_STDERR_LINE_MAX - 1 - r->line->len;
+}
+
+static void
+end_line (Reader *r)
+{
+  g_string_append_c (r->line, '\n');
+  bgsd_stderr_write_line (r->line->str, r->line->len);
+  g_string_truncate (r->line, r->prefix_len);
+}
+
+/* Adds a piece that must not be cut (a character or an escape); a line
+ * too long for it ends first and goes on in the next. */
+static void
+add_piece (Reader     *r,
+           const char *piece,
+           gsize       len)
+{
+  if (len > room (r))
+    end_line (r);
+  g_string_append_len (r->line, piece, len);
+}
+
+/* Adds plain ASCII text, cut where lines get too long. */
+static void
+add_text (Reader       *r,
+          const guchar *text,
+          gsize         len)
+{
+  while (len > 0)
+    {
+      gsize n = MIN (len, room (r));
+
+      if (n == 0)
+        {
+          end_line (r);
+          continue;
+        }
+      g_string_append_len (r->line, (const char *) text, n);
+      text += n;
+      len -= n;
+    }
+}
+
+/* Turns @len bytes of output into lines; keeps the start of a character
+ * that @data ends in for the next read, unless @at_end. */
+static void
+feed (Reader       *r,
+      const guchar *data,
+      gsize         len,
+      gboolean      at_end)
+{
+  gsize i = 0;
+
+  while (i < len)
+    {
+      gsize run = 0;
+      gsize used;
+      gsize n;
+      char piece[PIECE_MAX];
+
+      while (i + run < len && is_plain_ascii (data[i + run]))
+        run++;
+      if (run > 0)
+        {
+          add_text (r, data + i, run);
+          i += run;
+        }
+      else if (data[i] == '\n')
+        {
+          end_line (r);
+          i++;
+        }
+      else if ((n = next_piece (data + i, len - i, at_end, piece, &used)) > 0)
+        {
+          add_piece (r, piece, n);
+          i += used;
+        }
+      else
+        break;
+    }
+
+  /* next_piece() waits for UTF8_CHAR_MAX - 1 bytes at most. */
+  r->n_partial = len - i;
+  g_assert (r->n_partial <= sizeof r->partial);
+  memmove (r->partial, data + i, r->n_partial);
+}
+
+static ReadResult
+read_once (Reader *r)
+{
+  guchar buffer[sizeof r->partial + READ_SIZE];
+  gssize n;
+
+  memcpy (buffer, r->partial, r->n_partial);
+  n = read (r->fd, buffer + r->n_partial, READ_SIZE);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return READ_NOTHING_YET;
+  if (n <= 0)
+    return READ_END;
+
+  feed (r, buffer, r->n_partial + n, FALSE);
+  return READ_SOME;
+}
+
+/* The output has ended: its last line goes out, newline or not. */
+static void
+finish (Reader *r)
+{
+  guchar rest[sizeof r->partial];
+  gsize n = r->n_partial;
+
+  if (r->fd < 0)
+    return;
+
+  memcpy (rest, r->partial, n);
+  feed (r, rest, n, TRUE);
+  if (r->line->len > r->prefix_len)
+    end_line (r);
+
+  g_source_destroy (r->watch);
+  g_clear_pointer (&r->watch, g_source_unref);
+  close (r->fd);
+  r->fd = -1;
+}
+
+static gboolean
+on_readable (int           fd,
+             GIOCondition  condition,
+             gpointer      user_data)
+{
+  Reader *r = user_data;
+  gboolean ended = read_once (r) == READ_END;
+
+  if (ended)
+    finish (r);
+  bgsd_stderr_flush ();
+
+  return ended ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+/* A pipe read into lines of @prefix; its write end, for the command, in
+ * @child_end. */
+static Reader *
+reader_new (const char  *prefix,
+            int         *child_end,
+            GError     **error)
+{
+  Reader *r;
+  int fds[2];
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot open a pipe for the output of the command: %s", g_strerror (saved));
+      return NULL;
+    }
+  /* Only the daemon's end: the command writes as it would to a terminal. */
+  fcntl (fds[0], F_SETFL, O_NONBLOCK);
+
+  r = g_new0 (Reader, 1);
+  r->fd = fds[0];
+  r->line = g_string_new (prefix);
+  r->prefix_len = r->line->len;
+  r->watch = g_unix_fd_source_new (r->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  g_source_set_callback (r->watch, G_SOURCE_FUNC (on_readable), r, NULL);
+  g_source_attach (r->watch, g_main_context_get_thread_default ());
+
+  *child_end = fds[1];
+  return r;
+}
+
+/* The command has ended: reads what it left in the pipe, then finishes. */
+static void
+reader_close (Reader *r)
+{
+  for (guint i = 0; r->fd >= 0 && i < DRAIN_READS; i++)
+    if (read_once (r) != READ_SOME)
+      break;
+  finish (r);
+}
+
+static void
+reader_free (Reader *r)
+{
+  if (r->watch != NULL)
+    g_source_destroy (r->watch);
+  g_clear_pointer (&r->watch, g_source_unref);
+  if (r->fd >= 0)
+    close (r->fd);
+  g_string_free (r->line, TRUE);
+  g_free (r);
+}
+
+/* ---- the journal ------------------------------------------------------ */
+
+/* Says where command output goes when that changes: at the first command,
+ * and when journald comes or goes. */
+static void
+note_destination (gboolean journal,
+                  int      error_code)
+{
+  static int last = -1;
+
+  if (last == journal)
+    return;
+  last = journal;
+
+  if (journal)
+    g_message ("Command output goes to the journal, tagged with the service name");
+  else
+    g_message ("Command output goes to stderr as “SERVICE: line”: the journal is not reachable (%s)",
+               g_strerror (error_code));
+}
+
+/* Gives the command two journal streams tagged @name, when the journal
+ * takes them; FALSE when it does not. */
+static gboolean
+connect_journal (const char          *name,
+                 GSubprocessLauncher *launcher)
+{
+  int out = sd_journal_stream_fd (name, LOG_INFO, LEVEL_PREFIX);
+  int err = out < 0 ? out : sd_journal_stream_fd (name, LOG_WARNING, LEVEL_PREFIX);
+
+  if (err < 0)
+    {
+      if (out >= 0)
+        close (out);
+      note_destination (FALSE, -err);
+      return FALSE;
+    }
+
+  g_subprocess_launcher_take_stdout_fd (launcher, out);
+  g_subprocess_launcher_take_stderr_fd (launcher, err);
+  note_destination (TRUE, 0);
+  return TRUE;
+}
+
+/* ---- the output of one command ---------------------------------------- */
+
+/*
+ * Chooses where the output of the next command that @launcher spawns for
+ * service @name goes, and gives the launcher the command's stdout and
+ * stderr. Fails when no pipe can be opened (the daemon is out of file
+ * descriptors). Call bgsd_output_close() once the command has ended.
+ */
+BgsdOutput *
+bgsd_output_new (const char           *name,
+                 GSubprocessLauncher  *launcher,
+                 GError              **error)
+{
+  g_autoptr(BgsdOutput) self = g_new0 (BgsdOutput, 1);
+  g_autofree char *prefix = NULL;
+  int child_end;
+
+  if (connect_journal (name, launcher))
+    return g_steal_pointer (&self);
+
+  prefix = make_prefix (name);
+  self->readers[0] = reader_new (prefix, &child_end, error);
+  if (self->readers[0] == NULL)
+    return NULL;
+  g_subprocess_launcher_take_stdout_fd (launcher, child_end);
+
+  self->readers[1] = reader_new (prefix, &child_end, error);
+  if (self->readers[1] == NULL)
+    return NULL;
+  g_subprocess_launcher_take_stderr_fd (launcher, child_end);
+
+  return g_steal_pointer (&self);
+}
+
+/* The command has ended: what it wrote last goes out, and the pipes close. */
+void
+bgsd_output_close (BgsdOutput *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->readers); i++)
+    if (self->readers[i] != NULL)
+      reader_close (self->readers[i]);
+  bgsd_stderr_flush ();
+}
+
+void
+bgsd_output_free (BgsdOutput *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->readers); i++)
+    g_clear_pointer (&self->readers[i], reader_free);
+  g_free (self);
+}
