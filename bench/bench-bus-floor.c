@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-bus-floor.c: the floor of bench-bus, a bare sd-bus server.
  *
  *   bench-bus-floor ADDRESS BUS-NAME

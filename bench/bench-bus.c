@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-bus.c: the cost of BgsBus against a bare sd-bus server.
  *
  *   bench-bus [--rounds=N] [--window-ms=MS] [--check]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-restarts.c: the cost of automatic restarts against restarts by hand.
  *
  * Workload: a service whose start() makes one task that fails at once,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench-tasks.c: the cost of a service's tasks against raw GTask.
  *
  * Workload, the same through both paths: N tasks that each wait on their

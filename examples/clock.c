@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.c: the clock example of Python's BackgroundService, with bgservice.
  *
  * ClockService is the smallest useful BgsService: its start spawns one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* echo-server.c: a BgsService that wraps a library running its own work.
  *
  * EchoService serves the echo protocol on the loopback interface: every

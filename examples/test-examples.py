@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Runs bgservice's examples as a user would, and checks what they do.
 
     test-examples.py TEST PROGRAM

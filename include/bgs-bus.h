@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus.h: BgsBus, a manager's services on D-Bus.
  *
  * A BgsBus owns an sd-bus connection driven by the thread-default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-error.h: the BGS_ERROR domain and aggregated task errors.
  *
  * BGS_ERROR is an extended GError domain: an error with the code

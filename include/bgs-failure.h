@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-failure.h: BgsFailure, one failure of a run as plain values.
  *
  * A BGS_ERROR_TASKS_FAILED group keeps its failures in the GError's private

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-macros.h: export and inclusion guards shared by every public header.
  *
  * Only symbols marked BGS_AVAILABLE_IN_ALL leave libbgservice-1.so; the

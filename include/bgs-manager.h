@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-manager.h: BgsManager, a service made of named services.
  *
  * A manager runs while any member runs; starting, cancelling, waiting for

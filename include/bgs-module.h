@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-module.h: the entry point of a bgserviced module.
  *
  * A `Type=module` service of bgserviced is made by a shared object (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service-guard.h: scoped use of a service, the `async with` of C.
  *
  *   g_autoptr (BgsServiceGuard) guard = bgs_service_guard_new (service);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service-task.h: tasks tracked by a BgsService.
  *
  * Every task made here is tracked by its service: the service runs while it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service.h: BgsService, an object that owns background tasks.
  *
  * A service starts tasks (GTask objects completing on its GMainContext),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-wire.h: the names of bgservice's D-Bus interface, defined once.
  *
  * The library exports services under these names, bgservicectl calls

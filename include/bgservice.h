@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgservice.h: the only header users of libbgservice-1 include. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-access.c: who may change the state of exported services.
  *
  * Every state-changing method (Start, Stop, Cancel, Restart, StartAll,

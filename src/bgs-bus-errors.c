@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-errors.c: error groups on the wire.
  *
  * An error list is a(ssis): (name, GError domain as g_quark_to_string(),

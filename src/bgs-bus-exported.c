@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-exported.c: one service as a D-Bus object.
  *
  * BgsExportedService follows its service's signals: TaskFailed goes out as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-manager-iface.c: org.bgservice1.Manager at /org/bgservice1. */
 #include "config.h"
 

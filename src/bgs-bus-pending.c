@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-pending.c: a method call answered when an operation ends.
  *
  * Stop, Wait, Restart and StopAll reply when the service's asynchronous

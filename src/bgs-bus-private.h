@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-private.h: what the files of the D-Bus export share. */
 #pragma once
 

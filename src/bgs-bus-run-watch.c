@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-run-watch.c: calls answered when a service's run ends.
  *
  * Wait, Stop, Restart and StopAll answer with the failures of the run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus-service-iface.c: org.bgservice1.Service.
  *
  * One fallback vtable serves every service below

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-bus.c: BgsBus, a manager's services on D-Bus.
  *
  * The object owns the connection and its source on the thread-default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-error-private.h: building BGS_ERROR_TASKS_FAILED groups. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-error.c: the BGS_ERROR extended domain and its error groups.
  *
  * A group (BGS_ERROR_TASKS_FAILED) owns, in its private data, the errors it

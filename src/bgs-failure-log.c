@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-failure-log.c: the failures one service has seen; see
  * bgs-failure-log.h. */
 #include "config.h"

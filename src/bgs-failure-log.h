@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-failure-log.h: the failures one service has seen, numbered. */
 #pragma once
 

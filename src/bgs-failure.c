@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-failure.c: BgsFailure, one failure of a run as plain values; see
  * bgs-failure.h. */
 #include "config.h"

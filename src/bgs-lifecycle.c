@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-lifecycle.c: the state, runs, failures, waits and restarts of one
  * service; see bgs-lifecycle.h. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-lifecycle.h: the state, runs, failures, waits and restarts of one
  * service. */
 #pragma once

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-manager.c: BgsManager, a service made of named services.
  *
  * A member counts as busy work of the manager while it is in a run (its

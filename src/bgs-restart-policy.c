@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-restart-policy.c: restart delays and the start limit; see
  * bgs-restart-policy.h. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-restart-policy.h: when a service starts itself again, and how often. */
 #pragma once
 

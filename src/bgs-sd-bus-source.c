@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-sd-bus-source.c: an sd_bus driven by a GMainContext.
  *
  * BgsSdBusSource polls the bus's file descriptor for the events sd-bus asks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-sd-bus-source.h: an sd_bus driven by a GMainContext. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service-guard.c: BgsServiceGuard, a service started for a scope. */
 #include "config.h"
 

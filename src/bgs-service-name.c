@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service-name.c: what makes a service name acceptable.
  *
  * Names reach logs, terminals and D-Bus object paths, so a name must be

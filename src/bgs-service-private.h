@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service-private.h: what the library's own files use of BgsService. */
 #pragma once
 

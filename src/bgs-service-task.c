@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service-task.c: the tasks a service tracks, and two spawners.
  *
  * bgs_service_task_new() hands the caller a bare tracked task. The spawners

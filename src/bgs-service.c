@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-service.c: BgsService, an object that owns background tasks.
  *
  * The default implementation tracks tasks in a BgsTaskSet and reports

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-task-set.c: the running tasks of one service; see bgs-task-set.h. */
 #include "config.h"
 

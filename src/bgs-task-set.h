@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-task-set.h: the running tasks of one service. */
 #pragma once
 

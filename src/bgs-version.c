@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-version.c: the version of the library that is running. */
 #include "config.h"
 

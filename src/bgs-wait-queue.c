@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-wait-queue.c: the pending waits of one service; see bgs-wait-queue.h. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-wait-queue.h: the pending waits of one service. */
 #pragma once
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 # bus-policy-standin.py: a TEST-ONLY stand-in for bgserviced.
 #
 # This is NOT the daemon and implements none of its behaviour. It exists so

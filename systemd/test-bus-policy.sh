@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-bus-policy.sh POLICY ACTIVATION_FILE STANDIN
 #
 # Checks the system-bus policy data/org.bgservice1.conf on a private

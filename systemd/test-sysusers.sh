@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-sysusers.sh FILE
 #
 # Checks the sysusers.d entry with `systemd-sysusers --dry-run` against an

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-unit-security.sh UNIT MAX
 #
 # Runs `systemd-analyze security --offline=true` on the built unit, prints

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-unit-verify.sh UNIT DAEMON
 #
 # Runs `systemd-analyze verify` on the built unit UNIT and fails on any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-hello-module.c: an example bgserviced module.
  *
  * A `Type=module` service is made by a shared object like this one. It

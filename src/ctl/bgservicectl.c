@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgservicectl.c: the command line of bgservicectl, the client of
  * bgserviced.
  *

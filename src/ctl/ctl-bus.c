@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-bus.c: connecting to bgserviced and calling its methods.
  *
  * The connection is plain sd-bus, without an event loop: ctl_bus_call_all()

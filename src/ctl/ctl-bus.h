@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-bus.h: bgservicectl's connection to bgserviced, and the method calls
  * it makes over it.
  *

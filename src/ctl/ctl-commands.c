@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-commands.c: what each command asks the daemon, and what it prints.
  *
  * A command that takes names first resolves every name with

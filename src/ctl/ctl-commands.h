@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-commands.h: the commands of bgservicectl (list, status, show,
  * start, stop, cancel, restart, wait, is-active, is-failed, reset-failed),
  * each a function of the same shape.

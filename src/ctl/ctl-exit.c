@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-exit.c: how the outcomes of several service names add up to one exit
  * status.
  *

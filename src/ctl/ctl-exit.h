@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-exit.h: the exit statuses of bgservicectl and the error domain that
  * carries them.
  *

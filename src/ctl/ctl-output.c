@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-output.c: escaping, column widths and the output formats.
  *
  * Escaping: a character that a terminal would act on instead of showing

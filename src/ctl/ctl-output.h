@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-output.h: what bgservicectl prints, and how.
  *
  * Everything that came from the daemon or the command line is escaped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-sd-bus.h: g_autoptr() and g_auto() support for the sd-bus types that
  * bgservicectl holds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-wire.c: reading the replies of bgserviced.
  *
  * Each reader takes a method return positioned at its first argument and

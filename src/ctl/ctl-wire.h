@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ctl-wire.h: the bgservice D-Bus interface as bgservicectl sees it.
  *
  * The values its replies carry (CtlTaskError, CtlServiceInfo) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-child.c: a command run in its own process group.
  *
  * BgsdChild starts a command with GSubprocess as the leader of a new

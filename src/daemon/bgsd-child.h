@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-child.h: a command run in its own process group. */
 #pragma once
 

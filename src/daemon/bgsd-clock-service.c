@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-clock-service.c: Type=clock, the time logged every IntervalSec=.
  *
  * The clock example of Python's BackgroundService, as a daemon service:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-clock-service.h: Type=clock, the time logged every IntervalSec=. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-config.c: reading and checking the configuration of bgserviced.
  *
  * The file is a GKeyFile with one [Daemon] group and one [Service NAME]

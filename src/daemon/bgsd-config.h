@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-config.h: the configuration of bgserviced. */
 #pragma once
 

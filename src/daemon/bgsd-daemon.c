@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-daemon.c: the running daemon.
  *
  * BgsdDaemon puts a configuration to work: a BgsManager holding one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-daemon.h: the running daemon. */
 #pragma once
 

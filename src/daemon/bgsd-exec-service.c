@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-exec-service.c: Type=exec, commands that run as tasks.
  *
  * Each of the Instances= copies of the command is one task. Exit status 0

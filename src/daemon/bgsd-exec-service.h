@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-exec-service.h: Type=exec, commands that run as tasks. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-module.c: Type=module, services made by shared objects.
  *
  * The module named by Module= is opened with GModule and its

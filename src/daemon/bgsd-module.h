@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-module.h: Type=module, services made by shared objects. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-notify.c: telling systemd what the daemon is doing.
  *
  * The sd_notify() protocol: datagrams to the socket in $NOTIFY_SOCKET.

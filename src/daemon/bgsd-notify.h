@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-notify.h: telling systemd what the daemon is doing. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-services.c: a service from its configuration, whatever its type. */
 #include "config.h"
 

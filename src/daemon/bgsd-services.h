@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-services.h: a service from its configuration. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-timer-service.c: Type=timer, a command run every IntervalSec=.
  *
  * One task runs the command every interval, the first time one interval

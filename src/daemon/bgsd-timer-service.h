@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-timer-service.h: Type=timer, a command run every IntervalSec=. */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-timespan.c: time spans written as systemd writes them.
  *
  * The `…Sec=` keys of bgserviced take what systemd's unit files take: a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgsd-timespan.h: time spans written as systemd writes them ("1min 30s"). */
 #pragma once
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgserviced.c: the command line of the daemon. */
 #include "config.h"
 

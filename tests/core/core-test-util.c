@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core-test-util.c: what the core tests share; see core-test-util.h. */
 #include "core-test-util.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core-test-util.h: what the core tests share.
  *
  * - TestService: a BgsService whose start() counts its calls, makes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-args.c: bad input to the public functions.
  *
  * Every public function checks its arguments with g_return_val_if_fail():

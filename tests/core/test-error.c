@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-error.c: the BGS_ERROR domain and its BGS_ERROR_TASKS_FAILED groups.
  *
  * Groups are made the way users get them, by services whose tasks fail;

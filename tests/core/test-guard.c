@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-guard.c: BgsServiceGuard, the `async with` of C: Python's
  * BackgroundService scoped-use case, and the ways a guard can end. */
 #include "core-test-util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-manager.c: BgsManager, a service made of named services: its
  * members, their names, and start/cancel/wait/stop over them, nested. */
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-properties.c: the properties of BgsService, their notifications,
  * and the task-failed signal. */
 #include "core-test-util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-reentrancy.c: callbacks that turn back to the service.
  *
  * Handlers and task functions may stop, wait for or restart the service

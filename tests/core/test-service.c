@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-service.c: BgsService: start, cancel, wait, stop, and its lifetime.
  *
  * The first tests translate the test cases of Python's BackgroundService

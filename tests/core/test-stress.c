@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-stress.c: many tasks at once.
  *
  * 20,000 tasks, all waiting for their cancellable, are stopped at once:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-supervision.c: runs, the failed state, restarts with backoff and
  * limits, results that belong to the run, and managers that supervise
  * their members.

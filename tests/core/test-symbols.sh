@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # test-symbols.sh LIBRARY: checks what libbgservice exports.
 #
 # - Every defined dynamic symbol starts with bgs_: nothing internal (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-tasks.c: the tasks of a service: bgs_service_task_new(),
  * bgs_service_spawn_thread() and bgs_service_spawn_periodic(), and the
  * destroy notifies of the spawners on every path a task can end by. */

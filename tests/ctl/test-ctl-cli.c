@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-ctl-cli.c: tests of the bgservicectl program that need no daemon.
  *
  * Each test runs the built bgservicectl (path in $BGSERVICECTL) in a

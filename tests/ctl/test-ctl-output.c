@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-ctl-output.c: unit tests of what bgservicectl prints and how it
  * decides, without a bus: escaping, column widths, the list, status,
  * since-time, is-failed and error formats, the exit status precedence and

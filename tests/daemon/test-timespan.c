@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test-timespan.c: bgsd_timespan_parse(), time spans in systemd's syntax.
  *
  * Each accepted span is checked to the microsecond; each refused one for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bgs-test-host.c: a program that exports services made with the library.
  *
  * The D-Bus tests use bgserviced for what a configuration can express, and

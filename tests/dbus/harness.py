@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """harness.py: real parts for the D-Bus tests of bgservice.
 
 Every test gets its own dbus-daemon (a private configuration written to a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """org.bgservice1.Manager at /org/bgservice1, through busctl."""
 
 import harness

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The library through GObject-Introspection, from Python (PyGObject).
 
 Loads the Bgs-1 typelib of this build and uses the API the way a binding

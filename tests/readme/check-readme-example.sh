@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The README's complete examples must compile and behave as the README says.
 # Each is a C block of README.md that defines main(); it is built against
 # the uninstalled pkg-config file of this build, and run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ctltest.py: what the tests of bgservicectl against bgserviced share.
 
 Each test runs the built bgservicectl ($BGSERVICECTL) as a program of its

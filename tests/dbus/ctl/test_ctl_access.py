@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl run as nobody against bgserviced run as root: checks 4,
 16 to 18, 26, 27, 34, 38 and 56 of tests/ctl/README-integration.md.
 Reading is open to everyone; changing takes root, the daemon's user, or a

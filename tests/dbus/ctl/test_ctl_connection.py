@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """How bgservicectl finds bgserviced, and what it says when it cannot or
 when the daemon goes away: checks 40 to 44 of
 tests/ctl/README-integration.md."""

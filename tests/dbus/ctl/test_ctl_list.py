@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl list against bgserviced: checks 1 to 5 of
 tests/ctl/README-integration.md."""
 

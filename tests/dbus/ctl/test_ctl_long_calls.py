@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """stop, restart and wait wait as long as the tasks take: check 23 of
 tests/ctl/README-integration.md.
 

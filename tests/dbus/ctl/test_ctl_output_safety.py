@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """What bgservicectl prints of names and messages it does not control:
 checks 45 and 46 of tests/ctl/README-integration.md.
 

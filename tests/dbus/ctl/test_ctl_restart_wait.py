@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl restart and wait against bgserviced: checks 30 to 33 and
 35 to 37 of tests/ctl/README-integration.md (those as nobody are in
 test_ctl_access.py, those with signals in test_ctl_signals.py, waits for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl interrupted while it waits for bgserviced: checks 28, 29
 and 39 of tests/ctl/README-integration.md. The client stops waiting at
 once, says what goes on without it, and dies of the signal; the daemon

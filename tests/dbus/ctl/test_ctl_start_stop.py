@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl start and stop against bgserviced: checks 13 to 15 and
 19 to 25 of tests/ctl/README-integration.md (those as nobody are in
 test_ctl_access.py)."""

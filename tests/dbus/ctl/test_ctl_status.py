@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl status against bgserviced: checks 6 to 12 of
 tests/ctl/README-integration.md, and the precedence of exit statuses
 with several names. The since-times are masked (ctltest.mask_since());

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgservicectl and supervision against bgserviced: checks 48 to 55 of
 tests/ctl/README-integration.md (56, as nobody, is in test_ctl_access.py).
 The restarting and failed states and restart counts in list and status,

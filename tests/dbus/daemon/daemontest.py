@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """daemontest.py: what the tests of bgserviced share.
 
 bgserviced run to its end, its services over busctl, the processes it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The configuration of bgserviced: every mistake stops it with exit status
 78 and one line naming the file, the group and the key; --check-config
 says the same, or OK, without running anything or touching the bus."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgserviced's defaults: the built-in configuration when no --config is
 given and the default file does not exist, and the default bus (the system
 bus as root, else the session bus)."""

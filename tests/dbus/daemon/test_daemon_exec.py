@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Type=exec services with real processes: exit statuses, signals nobody
 sent, process groups, SIGTERM then SIGKILL after TimeoutStopSec=, and
 instances. A failure leaves the service failed, and the daemon exits 1

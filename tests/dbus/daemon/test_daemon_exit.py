@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The command line and the exit statuses of bgserviced: 0 when every
 service stopped cleanly, 1 when the last run of a service had failures
 (the run the shutdown ended, or one that left the service failed and

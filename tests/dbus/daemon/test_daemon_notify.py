@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """bgserviced and the sd_notify protocol, over a real AF_UNIX datagram
 NOTIFY_SOCKET: READY=1 once the name is owned and the auto-start services
 run, STATUS= lines ("N services, R running, F failed"), STOPPING=1 on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """SIGHUP reloads bgserviced's configuration: RELOADING=1, then the added,
 removed and changed services are applied, then READY=1; a broken new file
 keeps the running configuration and still ends with READY=1."""

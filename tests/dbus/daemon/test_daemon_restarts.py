@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Supervision in bgserviced, with real commands that
 note each of their starts in a file of the test's folder: Restart=
 on-failure and always, RestartSec= with and without RestartMaxDelaySec=

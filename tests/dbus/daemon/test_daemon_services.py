@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Type=timer, Type=clock and Type=module services in the running daemon,
 and AutoStart=false for each type. Exec services are in
 test_daemon_exec.py."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """client.py: one D-Bus method call from a process of its own.
 
     client.py [--leave=pending|at-once] gdbus|dbus ADDRESS PATH INTERFACE METHOD

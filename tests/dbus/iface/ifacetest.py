@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ifacetest.py: what the tests of the D-Bus interface share.
 
 Three clients bgservice did not write, each used the way its own users use

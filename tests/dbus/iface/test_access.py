@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Who may change state: a client run as nobody gets
 org.freedesktop.DBus.Error.AccessDenied for Start, Stop, Cancel, Restart,
 ResetFailed, StartAll and StopAll, and nothing changes, while reading (properties,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Bad input: calls with the wrong signature get InvalidArgs and change
 nothing; an unknown service name gets org.bgservice1.Error.NoSuchService
 (the error name, as GDBus and python3-dbus see it); names that need

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Callers that leave while their Stop, Wait, Restart or StopAll is
 pending (busctl giving up at its --timeout, GDBus and python3-dbus clients
 that send the call and close their connection): the service still does

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Three clients bgservice did not write, each the way its users use it:
 busctl (a subprocess, --json=short, `busctl monitor` for signals), GDBus
 (Gio.DBusProxy and Gio.DBusConnection) and python3-dbus (proxy objects

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Concurrency: a long Stop (the test host's slow service, or an exec
 command that ignores SIGTERM) does not block the daemon: while it is
 pending, ListServices, property reads, other services' Stops, Waits and

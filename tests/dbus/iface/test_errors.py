@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Error lists, a(ssis), as they travel: the real domain, code and message
 of each failed task in Stop, Wait, Restart, StopAll and LastErrors;
 cancelled exec tasks never in them, however the command reacts to its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Introspection: what /org/bgservice1 and each service object answer
 matches the XML shipped in data/ for org.bgservice1.Manager and
 org.bgservice1.Service (methods with argument names, types and directions;

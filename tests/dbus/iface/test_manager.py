@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """org.bgservice1.Manager at /org/bgservice1: ListServices, GetService,
 StartAll, StopAll and Version, on bgserviced and on the test host, read
 with busctl and GDBus. StopAll reports the failures of the runs it ended,

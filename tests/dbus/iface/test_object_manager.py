@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """org.freedesktop.DBus.ObjectManager at /org/bgservice1:
 GetManagedObjects lists every service with its properties, and services
 that a SIGHUP reload of bgserviced adds, removes or replaces come and go

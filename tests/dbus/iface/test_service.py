@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """org.bgservice1.Service: Start, Stop, Cancel, Wait, Restart and
 ResetFailed, and the properties Name, IsRunning, NTasks, LastErrors, State,
 StateTimestamp, NRestarts and Restart read with Get and GetAll, on

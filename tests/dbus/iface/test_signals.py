@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Signals as clients receive them: PropertiesChanged for IsRunning,
 NTasks, State with StateTimestamp, and LastErrors (with the new values,
 coalesced per main-loop iteration; LastErrors when a run ends, not when

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Supervision on the wire, against the real bgserviced with
 commands that count their starts in the test's folder, through clients
 bgservice did not write (busctl, GDBus, python3-dbus): results belong to
