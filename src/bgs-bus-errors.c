@@ -12,15 +12,34 @@
 
 #include "bgs-bus-private.h"
 
+/* @text, or when it is not UTF-8 (a module may raise any bytes in a
+ * GError), a copy in *@copy with U+FFFD for the bytes that are not: D-Bus
+ * carries UTF-8 only, and sd-bus refuses the whole message otherwise. */
+static const char *
+valid_utf8 (const char  *text,
+            char       **copy)
+{
+  if (g_utf8_validate (text, -1, NULL))
+    return text;
+
+  *copy = g_utf8_make_valid (text, -1);
+  return *copy;
+}
+
 static int
 append_entry (sd_bus_message *message,
               const char     *name,
               const GError   *error,
               const char     *text)
 {
-  return sd_bus_message_append (message, BGS_BUS_ERROR_ENTRY_TYPE, name != NULL ? name : "",
-                                g_quark_to_string (error->domain), error->code,
-                                text);
+  g_autofree char *valid_name = NULL;
+  g_autofree char *valid_domain = NULL;
+  g_autofree char *valid_text = NULL;
+
+  return sd_bus_message_append (message, BGS_BUS_ERROR_ENTRY_TYPE,
+                                valid_utf8 (name != NULL ? name : "", &valid_name),
+                                valid_utf8 (g_quark_to_string (error->domain), &valid_domain),
+                                error->code, valid_utf8 (text, &valid_text));
 }
 
 static gboolean
@@ -117,7 +136,10 @@ bgs_bus_reply_error_list (sd_bus_message *call,
 
   if (error != NULL && !is_group (error))
     {
-      sd_bus_reply_method_errorf (call, SD_BUS_ERROR_FAILED, "%s", error->message);
+      g_autofree char *valid_message = NULL;
+
+      sd_bus_reply_method_errorf (call, SD_BUS_ERROR_FAILED, "%s",
+                                  valid_utf8 (error->message, &valid_message));
       return;
     }
 
@@ -126,6 +148,9 @@ bgs_bus_reply_error_list (sd_bus_message *call,
     r = bgs_bus_append_error_list (reply, error, by_service);
   if (r >= 0)
     r = sd_bus_send (NULL, reply, NULL);
+  /* The caller waits for an answer: an error, if not the list. */
+  if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
+    r = sd_bus_reply_method_errno (call, r, NULL);
   if (r < 0)
     g_debug ("Could not answer %s of %s: %s", sd_bus_message_get_member (call),
              sd_bus_message_get_sender (call), g_strerror (-r));
