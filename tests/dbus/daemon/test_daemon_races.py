@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Races an allowed caller can provoke in bgserviced, each made to happen
 for sure: commands that ignore SIGTERM hold a stop open while the race
-is run (TimeoutStopSec=2, or infinity and a kill by the test), and a
+is run (TimeoutStopSec=infinity, until the test kills them), and a
 daemon frozen with SIGSTOP gets several things to do at once.
 
 A Restart racing a reload that changes or removes its service leaves no
@@ -105,15 +105,20 @@ class Caller:
 
 
 class RaceTestCase(daemontest.DaemonTestCase):
+    """What the race tests share: scripts, calls left pending, states."""
+
     def script(self, name, body):
+        """An executable sh script in the test's folder; returns its path."""
         return daemontest.write_script(self.directory, name, body)
 
     def caller(self):
+        """A Caller on the test's bus, closed with the test."""
         caller = Caller(self.bus)
         self.addCleanup(caller.close)
         return caller
 
     def path(self, name):
+        """The object path of service name (GetService)."""
         return harness.service_path(self.bus, name)
 
     def running(self, script):
@@ -122,16 +127,17 @@ class RaceTestCase(daemontest.DaemonTestCase):
                 if script in cmdline(pid) and alive(pid) and pid != os.getpid()]
 
     def started(self, daemon, script, *args):
-        """Waits for the one copy of script args under the daemon, and for
-        it to ignore or catch SIGTERM as its trap says; returns its PID."""
+        """Waits for the one copy of script args under the daemon and, for
+        a script that ignores SIGTERM, for its trap to have run; returns
+        its PID."""
         [pid] = daemontest.wait_for_children(daemon, 1, "/bin/sh", script, *args)
         with open(script) as f:
-            body = f.read()
-        if "trap" in body:
-            daemontest.wait_handling([pid], signal.SIGTERM, "SigIgn" if "trap ''" in body else "SigCgt")
+            if "trap '' TERM" in f.read():
+                daemontest.wait_handling([pid], signal.SIGTERM)
         return pid
 
     def wait_for_state(self, name, state):
+        """Polls the State property of service name until it is state."""
         harness.wait_until(lambda: get_state(self.bus, name) == state,
                            f"{name} to be {state}")
 
@@ -143,6 +149,8 @@ class RaceTestCase(daemontest.DaemonTestCase):
                         "the commands, after the daemon exited")
 
     def assertErrorName(self, pending, *names):
+        """The pending call failed with one of the D-Bus error names;
+        returns the error's message."""
         self.assertIn("error", pending, pending)
         self.assertIn(pending["error"][0], names, pending)
         return pending["error"][1]
@@ -153,22 +161,32 @@ class RestartRacingReloadTest(RaceTestCase):
     removes its service meanwhile: the reload wins, the Restart starts
     what has the name once the stop ended, and nothing runs untracked."""
 
-    def test_the_reload_changes_the_command(self):
-        deaf = self.script("deaf", DEAF)
-        config = f"[Service svc]\nType=exec\nExec={deaf} old\nTimeoutStopSec=2\n"
-        daemon, notify = self.start_with_notify(config)
-        notify.wait_for("READY=1")
-        old = self.started(daemon, deaf, "old")
+    def restart_then_reload(self, daemon, notify, old, config):
+        """Restart of svc, whose command old ignores SIGTERM for ever; then
+        a reload to config; then the end of old, killed by the test once
+        the daemon answered a call after RELOADING=1 (the reload has
+        applied the file). Returns the pending Restart once READY=1 came."""
         caller = self.caller()
         restart = caller.send(self.path("svc"), "Restart", "(s)", ("the race",))
         self.wait_for_state("svc", "stopping")
-        daemon.rewrite_config(config.replace(" old", " new"))
+        daemon.rewrite_config(config)
         daemon.signal(signal.SIGHUP)
         notify.wait_for("RELOADING=1")
+        self.wait_for_state("svc", "stopping")
+        os.killpg(old, signal.SIGKILL)
         notify.wait_for("READY=1")
-        # The old command was killed 2 s after SIGTERM; the Restart got the
-        # (empty) failures of the run it stopped.
-        self.assertEqual(caller.wait(restart), {"reply": ([],)})
+        return caller.wait(restart)
+
+    def test_the_reload_changes_the_command(self):
+        deaf = self.script("deaf", DEAF)
+        config = f"[Service svc]\nType=exec\nExec={deaf} old\nTimeoutStopSec=infinity\n"
+        daemon, notify = self.start_with_notify(config)
+        notify.wait_for("READY=1")
+        old = self.started(daemon, deaf, "old")
+        restart = self.restart_then_reload(
+            daemon, notify, old, f"[Service svc]\nType=exec\nExec={deaf} new\nTimeoutStopSec=1\n")
+        # The Restart got the (empty) failures of the run it stopped.
+        self.assertEqual(restart, {"reply": ([],)})
         new = self.started(daemon, deaf, "new")
         self.assertFalse(alive(old))
         self.assertEqual([pid for pid in self.running(deaf) if cmdline(pid)[-1:] == ["old"]], [])
@@ -180,18 +198,13 @@ class RestartRacingReloadTest(RaceTestCase):
     def test_the_reload_removes_the_service(self):
         deaf = self.script("deaf", DEAF)
         daemon, notify = self.start_with_notify(
-            f"[Service svc]\nType=exec\nExec={deaf}\nTimeoutStopSec=2\n\n"
+            f"[Service svc]\nType=exec\nExec={deaf}\nTimeoutStopSec=infinity\n\n"
             "[Service clock]\nType=clock\nIntervalSec=60\n")
         notify.wait_for("READY=1")
-        self.started(daemon, deaf)
-        caller = self.caller()
-        restart = caller.send(self.path("svc"), "Restart", "(s)", ("the race",))
-        self.wait_for_state("svc", "stopping")
-        daemon.rewrite_config("[Service clock]\nType=clock\nIntervalSec=60\n")
-        daemon.signal(signal.SIGHUP)
-        notify.wait_for("RELOADING=1")
-        notify.wait_for("READY=1")
-        message = self.assertErrorName(caller.wait(restart), NO_SUCH_SERVICE)
+        old = self.started(daemon, deaf)
+        restart = self.restart_then_reload(daemon, notify, old,
+                                           "[Service clock]\nType=clock\nIntervalSec=60\n")
+        message = self.assertErrorName(restart, NO_SUCH_SERVICE)
         self.assertIn("removed", message)
         self.assertEqual(sorted(list_services(self.bus)), ["clock"])
         self.assertGone(self.running(deaf), "the removed service's command")
@@ -205,13 +218,18 @@ class ShutdownRaceTest(RaceTestCase):
     service, and the daemon exits."""
 
     def test_a_restart_pending_at_sigterm(self):
+        """The Restart's stop lasts until the test kills the command, once
+        the daemon has begun to stop."""
         deaf = self.script("deaf", DEAF)
-        daemon = self.start_daemon(f"[Service deaf]\nType=exec\nExec={deaf}\nTimeoutStopSec=2\n")
-        self.started(daemon, deaf)
+        daemon = self.start_daemon(
+            f"[Service deaf]\nType=exec\nExec={deaf}\nTimeoutStopSec=infinity\n")
+        old = self.started(daemon, deaf)
         caller = self.caller()
         restart = caller.send(self.path("deaf"), "Restart", "(s)", ("the race",))
         self.wait_for_state("deaf", "stopping")
         daemon.signal(signal.SIGTERM)
+        self.assertLogMatches(daemon, "Stopping every service", "the shutdown")
+        os.killpg(old, signal.SIGKILL)
         message = self.assertErrorName(caller.wait(restart), SHUTTING_DOWN)
         self.assertIn("not started again", message)
         self.assertExitsLeavingNothing(daemon, EXIT_OK, deaf)
@@ -220,10 +238,12 @@ class ShutdownRaceTest(RaceTestCase):
     def test_a_start_during_shutdown_is_refused(self):
         deaf = self.script("deaf", DEAF)
         late = self.script("late", PLAIN)
+        # The stop lasts until the test kills the command: time enough for
+        # every call, however loaded the machine.
         daemon = self.start_daemon(
-            f"[Service deaf]\nType=exec\nExec={deaf}\nTimeoutStopSec=2\n\n"
+            f"[Service deaf]\nType=exec\nExec={deaf}\nTimeoutStopSec=infinity\n\n"
             f"[Service late]\nType=exec\nExec={late}\nAutoStart=false\n")
-        self.started(daemon, deaf)
+        deaf_pid = self.started(daemon, deaf)
         late_path = harness.service_path(self.bus, "late")
         daemon.signal(signal.SIGTERM)
         self.wait_for_state("deaf", "stopping")
@@ -247,6 +267,7 @@ class ShutdownRaceTest(RaceTestCase):
         self.assertIn("late", ctl.stderr)
         self.assertIn("bgserviced is shutting down", ctl.stderr)
 
+        os.killpg(deaf_pid, signal.SIGKILL)
         self.assertExitsLeavingNothing(daemon, EXIT_OK, deaf, late)
         self.assertNotIn("late: started", daemon.read_log())
 
@@ -264,7 +285,8 @@ class SecondSignalTest(RaceTestCase):
             f"[Service stubborn]\nType=exec\nExec={stubborn}\nTimeoutStopSec=infinity\n")
         leader = self.started(daemon, stubborn)
         child = harness.wait_until(
-            lambda: [pid for pid in daemontest.group_members(leader) if cmdline(pid)[:2] == ["sh", "-c"]],
+            lambda: [pid for pid in daemontest.group_members(leader)
+                     if cmdline(pid)[:2] == ["sh", "-c"]],
             "the command's child")
         return daemon, stubborn, [leader, *child]
 
@@ -332,7 +354,8 @@ class ReloadRacingCallsTest(RaceTestCase):
 
     def test_replaced(self):
         daemon, deaf, replies = self.race(
-            "[Service svc]\nType=exec\nExec={plain}\n\n[Service clock]\nType=clock\nIntervalSec=60\n",
+            "[Service svc]\nType=exec\nExec={plain}\n\n"
+            "[Service clock]\nType=clock\nIntervalSec=60\n",
             ("Start",), ("Restart", "(s)", ("the race",)), ("Start",))
         self.assertEqual(replies, [{"reply": ()}, {"reply": ([],)}, {"reply": ()}])
         plain = os.path.join(self.directory, "plain")
@@ -420,7 +443,8 @@ class ConfigTextTest(RaceTestCase):
         self.check("latin1.conf", b"[Service a]\nType=clock\n# caf\xe9\n", 3)
 
     def test_a_reload_keeps_the_running_configuration(self):
-        config = "[Service a]\nType=clock\nIntervalSec=60\n\n[Service b]\nType=clock\nIntervalSec=60\n"
+        config = ("[Service a]\nType=clock\nIntervalSec=60\n\n"
+                  "[Service b]\nType=clock\nIntervalSec=60\n")
         daemon, notify = self.start_with_notify(config)
         notify.wait_for("READY=1")
         with open(daemon.config_path, "wb") as f:
