@@ -1123,12 +1123,15 @@ write_raw (Session *session,
     g_assert_cmpint (errno, ==, EAGAIN);
 }
 
-/* Closes the client's end; the server sees its peer go. */
+/* Closes the client's end; the server sees its peer go, maybe before it
+ * read all that was sent. Never sd_bus_flush_close_unref(): its flush
+ * waits for a server that only this thread runs, and blocks for sd-bus's
+ * whole timeout when the server does not read everything. */
 static void
 close_client (Session *session)
 {
   session->broken = TRUE;
-  g_clear_pointer (&session->client, sd_bus_flush_close_unref);
+  g_clear_pointer (&session->client, sd_bus_close_unref);
 }
 
 /* ---- the whole session -------------------------------------------------------- */
@@ -1185,7 +1188,7 @@ session_end (Session *session)
         g_error ("%s got no answer, though every service stopped", call->member);
     }
 
-  g_clear_pointer (&session->client, sd_bus_flush_close_unref);
+  g_clear_pointer (&session->client, sd_bus_close_unref);
 
   g_object_add_weak_pointer (bus, &bus);
   g_object_add_weak_pointer (manager, &manager);
