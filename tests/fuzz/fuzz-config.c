@@ -4,8 +4,9 @@
  * Each input is a whole configuration file, given to
  * bgsd_config_load_data() as the daemon gives the file it read. A file is
  * either refused with one error, valid UTF-8 that names where the problem
- * is, or accepted; an accepted configuration must hold what the parser
- * promises the daemon (checked below). Nothing is started: the parser
+ * is, or accepted; an accepted file is UTF-8 text without a NUL byte, and
+ * its configuration must hold what the parser promises the daemon
+ * (checked below). Nothing is started: the parser
  * only tests that Exec= programs and Module= files exist, it loads no
  * module (bgsd_services_check() does, and is not called here), and
  * relative Module= paths are anchored in a folder that does not exist.
@@ -88,7 +89,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       return 0;
     }
 
+  /* A configuration is text: a NUL byte or bytes that are not UTF-8
+   * anywhere are refused, never cut short or passed on. */
   g_assert_no_error (error);
+  g_assert_true (g_utf8_validate_len ((const char *) data, size, NULL));
   g_assert_cmpstr (config->origin, ==, "fuzz.conf");
   if (config->bus_name != NULL)
     g_assert_true (g_dbus_is_name (config->bus_name) && !g_dbus_is_unique_name (config->bus_name));
