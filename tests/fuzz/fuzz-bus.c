@@ -36,7 +36,7 @@
  *   then operations until the input ends, each an OP byte and its operands:
  *     call a method, settle (iterate until quiet), iterate once, add a
  *     service, remove one, act on a service from the library side, write
- *     raw bytes on the socket, close the client's end.
+ *     raw bytes on the socket and hang up, close the client's end.
  * SERVICE is a NAME, a RESTART byte and up to four task bytes (see
  * read_service()); strings are a length byte and that many bytes.
  */
@@ -1095,7 +1095,15 @@ act_on_service (Session *session,
     }
 }
 
-/* Writes bytes of the input on the client's socket, between messages. */
+static void close_client (Session *session);
+
+/* Writes bytes of the input on the client's socket, between messages,
+ * and hangs up: what follows garbage on a stream is garbage too. Sending
+ * more would only let a header that announces a body of up to 128 MiB
+ * (sd-bus's limit) make the server grow its read buffer to that size at
+ * every wake-up while the client sends its next calls: sd-bus's cost,
+ * seen only on a peer-to-peer connection (a bus daemon passes on valid
+ * messages alone), not the daemon's. */
 static void
 write_raw (Session *session,
            Input   *input)
@@ -1121,6 +1129,7 @@ write_raw (Session *session,
   input->size -= length;
   if (write (sd_bus_get_fd (session->client), bytes, length) < 0)
     g_assert_cmpint (errno, ==, EAGAIN);
+  close_client (session);
 }
 
 /* Closes the client's end; the server sees its peer go, maybe before it
