@@ -246,6 +246,7 @@ make_socket_pair (guint index,
   struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
                             .msg_control = buffer, .msg_controllen = sizeof buffer };
   struct cmsghdr *header;
+  ssize_t received;
 
   if (helper->pid == 0)
     {
@@ -253,8 +254,19 @@ make_socket_pair (guint index,
       return;
     }
 
-  g_assert_cmpint (write (helper->control, &request, 1), ==, 1);
-  g_assert_cmpint (recvmsg (helper->control, &message, MSG_CMSG_CLOEXEC), ==, 1);
+  /* libFuzzer's timeout alarm (SIGALRM, without SA_RESTART) interrupts
+   * these waits now and then: retry. */
+  do
+    received = write (helper->control, &request, 1);
+  while (received < 0 && errno == EINTR);
+  if (received != 1)
+    g_error ("Cannot ask the helper of %s: %s", identities[index].label, g_strerror (errno));
+  do
+    received = recvmsg (helper->control, &message, MSG_CMSG_CLOEXEC);
+  while (received < 0 && errno == EINTR);
+  if (received != 1)
+    g_error ("No socket pair from the helper of %s: %s", identities[index].label,
+             received < 0 ? g_strerror (errno) : "it is gone");
   header = CMSG_FIRSTHDR (&message);
   g_assert_nonnull (header);
   g_assert_cmpint (header->cmsg_type, ==, SCM_RIGHTS);
