@@ -13,6 +13,7 @@ BGS_CONFIG_EXAMPLE.
 """
 
 import atexit
+import grp
 import json
 import os
 import re
@@ -306,6 +307,30 @@ def require_root(why="running a program as another user"):
     client or the daemon as another user (CI runs as root)."""
     if os.geteuid() != 0:
         raise unittest.SkipTest(f"{why} needs root")
+
+
+def temporary_group(test, members=()):
+    """A group added to the user database for test (groupadd, as root),
+    listing members (user names) as its members; groupdel removes it when
+    the test ends. Returns (name, gid)."""
+    require_root("adding a group to the user database")
+    global _groups_added
+    _groups_added += 1
+    name = f"bgs-test-{os.getpid()}-{_groups_added}"
+    command = ["groupadd", "--system", name]
+    if members:
+        command[2:2] = ["--users", ",".join(members)]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    test.addCleanup(subprocess.run, ["groupdel", name], capture_output=True)
+    return name, grp.getgrnam(name).gr_gid
+
+
+def add_group_member(group, user):
+    """Lists user as a member of group in the user database."""
+    subprocess.run(["gpasswd", "--add", user, group], check=True, capture_output=True)
+
+
+_groups_added = 0
 
 
 def busctl(bus, *args, check=True, user=None, timeout=PATIENCE):
