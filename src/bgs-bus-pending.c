@@ -195,29 +195,40 @@ bgs_bus_outbox_clear (BgsBus *bus)
 
 /* ---- answering --------------------------------------------------------- */
 
-/*
- * Answers with the a(ssis) of @failures, after announcing the state the
- * operation left (a caller that reads properties once answered sees them
- * up to date), and frees @self once the answer is in sd-bus's hands. Not
- * an error when the caller has left or the connection is gone: the answer
- * goes nowhere.
- */
-void
-bgs_pending_call_finish (BgsPendingCall *self,
-                         const GError   *failures)
+BgsBus *
+bgs_pending_call_get_bus (BgsPendingCall *self)
 {
-  sd_bus_message *reply = NULL;
-  int r;
+  return self->bus;
+}
 
+/*
+ * Whether an answer is still wanted: the caller has not left and the
+ * connection is open. When it is not, frees @self and returns FALSE.
+ * When it is, announces the state the operation left first: a caller that
+ * reads properties once answered sees them up to date.
+ */
+static gboolean
+prepare_answer (BgsPendingCall *self)
+{
   self->drop = NULL;
   if (self->call == NULL || !bgs_bus_is_connected (self->bus))
     {
       bgs_pending_call_free (self);
-      return;
+      return FALSE;
     }
 
   bgs_bus_flush_changes (self->bus);
-  r = bgs_bus_new_error_list_reply (self->call, failures, &reply);
+  return TRUE;
+}
+
+/* Sends @reply (built with @r, a negative errno when that failed), held
+ * behind the answers held already, if any: they go out in order. Frees
+ * @self once the answer is in sd-bus's hands or counted as lost. */
+static void
+answer (BgsPendingCall *self,
+        sd_bus_message *reply,
+        int             r)
+{
   if (r < 0)
     {
       bgs_bus_count_lost_reply (self->bus, self->call, r);
@@ -226,9 +237,50 @@ bgs_pending_call_finish (BgsPendingCall *self,
     }
 
   self->reply = reply;
-  /* Behind the answers held already, if any: they go out in order. */
   if (!g_queue_is_empty (&self->bus->outbox) || !send_answer (self))
     hold (self);
+}
+
+/*
+ * Answers with the a(ssis) of @failures and frees @self. Not an error
+ * when the caller has left or the connection is gone: the answer goes
+ * nowhere.
+ */
+void
+bgs_pending_call_finish (BgsPendingCall *self,
+                         const GError   *failures)
+{
+  sd_bus_message *reply = NULL;
+  int r;
+
+  if (!prepare_answer (self))
+    return;
+
+  r = bgs_bus_new_error_list_reply (self->call, failures, &reply);
+  answer (self, reply, r);
+}
+
+/* Fails the call with the D-Bus error @name and frees @self, as
+ * bgs_pending_call_finish() answers. */
+void
+bgs_pending_call_fail (BgsPendingCall *self,
+                       const char     *name,
+                       const char     *format,
+                       ...)
+{
+  g_autofree char *text = NULL;
+  sd_bus_message *reply = NULL;
+  va_list args;
+  int r;
+
+  if (!prepare_answer (self))
+    return;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  r = sd_bus_message_new_method_errorf (self->call, &reply, name, "%s", text);
+  answer (self, reply, r);
 }
 
 /* The caller of @self left the bus: its message goes, and the operation is

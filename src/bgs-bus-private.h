@@ -26,6 +26,7 @@ struct _BgsBus
   gulong        removed_handler;
   GArray       *allowed_uids;     /* (element-type guint32) */
   GArray       *allowed_gids;     /* (element-type guint32) */
+  char         *refusal;          /* (owned) (nullable): why changes are refused */
   GQueue        changed;          /* (element-type BgsExportedService): properties to announce */
   GQueue        ended;            /* (element-type RunWatch): runs ended, to deliver */
   GSource      *flush_source;     /* (owned) (nullable) */
@@ -36,10 +37,12 @@ struct _BgsBus
   guint         max_pending_per_caller;
   guint         max_pending;
 
-  /* bgs-bus-outbox.c: answers on their way. */
+  /* bgs-bus-pending.c: answers waiting for room in sd-bus's queue. */
   GQueue        outbox;           /* (element-type BgsPendingCall): answers sd-bus had no room for */
   GSource      *outbox_source;    /* (owned) (nullable): sends them once there is room */
   guint64       outbox_full_at;   /* sd-bus's queue length when it last refused one */
+
+  /* bgs-bus-replies.c: answers lost. */
   guint32       lost_replies;     /* answers that could not be sent, ever */
   gboolean      lost_replies_changed;  /* LostReplies to announce */
   gint64        lost_logged_at;   /* monotonic µs of the last line about a lost answer */
@@ -106,11 +109,16 @@ typedef struct _BgsPendingCall BgsPendingCall;
 BgsPendingCall *bgs_pending_call_new      (BgsBus         *bus,
                                            sd_bus_message *call,
                                            sd_bus_error   *error);
+BgsBus         *bgs_pending_call_get_bus  (BgsPendingCall *self);
 void            bgs_pending_call_on_drop  (BgsPendingCall *self,
                                            GDestroyNotify  drop,
                                            gpointer        data);
 void            bgs_pending_call_finish   (BgsPendingCall *self,
                                            const GError   *failures);
+void            bgs_pending_call_fail     (BgsPendingCall *self,
+                                           const char     *name,
+                                           const char     *format,
+                                           ...) G_GNUC_PRINTF (3, 4);
 void            bgs_pending_call_free     (BgsPendingCall *self);
 void            bgs_pending_call_left     (BgsPendingCall *self);
 void            bgs_bus_outbox_clear      (BgsBus         *bus);
