@@ -5,7 +5,9 @@ stop, no command is left, it exits 1); ten thousand Waits from one client
 answered, memory comes back); a thousand clients that call Wait and leave
 (their calls are dropped, memory comes back); calls on 64 KiB object paths
 from a user without rights (refused at once, the daemon keeps answering
-everyone else). bgserviced runs with its default limits; the bus's own
+everyone else); exec services whose command is missing, cannot be
+executed or exits at once over and over (clear errors, the daemon keeps
+answering). bgserviced runs with its default limits; the bus's own
 limits are far above them."""
 
 import json
@@ -21,6 +23,8 @@ import harness
 import ifacetest
 from harness import MANAGER_IFACE, PATIENCE, ROOT_PATH, SERVICE_IFACE
 from ifacetest import LIMITS_EXCEEDED, UNKNOWN_OBJECT, service_path
+
+SPAWN_EXIT_ERROR = "g-spawn-exit-error-quark"
 
 SERVICES = """\
 [Service sleeper]
@@ -199,6 +203,87 @@ class LongPathTest(FaultTestCase):
         self.assertEqual(client.get(longest, SERVICE_IFACE, "Name"), LONGEST)
         self.assertEqual(client.call_error(longest + "a", SERVICE_IFACE, "Wait")[0],
                          UNKNOWN_OBJECT)
+        self.assert_healthy(client)
+
+
+class ExecFaultsTest(FaultTestCase):
+    """Commands that cannot run, found when the config is read (it is
+    refused, naming the key) or only when the service starts (its tasks
+    fail, saying why), and a command that exits at once, restarted with no
+    limit."""
+
+    def script(self, name):
+        path = os.path.join(self.directory, name)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\nsleep 600\n")
+        os.chmod(path, 0o755)
+        return path
+
+    def config(self, name, command):
+        return f"[Service {name}]\nType=exec\nExec={command}\nAutoStart=false\n\n"
+
+    def assert_fails_with(self, client, name, *words):
+        """Starting name fails each of its tasks with a message holding
+        words; the service ends failed."""
+        path = service_path(name)
+        client.call(path, SERVICE_IFACE, "Start")
+        (errors,) = client.call(path, SERVICE_IFACE, "Wait")
+        self.assertEqual(len(errors), 1, errors)
+        for word in words:
+            self.assertIn(word, errors[0][3], errors)
+        self.assertEqual(client.get(path, SERVICE_IFACE, "State"), "failed")
+
+    def test_a_missing_or_not_executable_command_is_refused_in_the_config(self):
+        missing = os.path.join(self.directory, "missing")
+        plain = self.script("plain")
+        os.chmod(plain, 0o644)
+        for command, words in ((missing, "does not exist"),
+                               (plain, "not an executable file"),
+                               ("no-such-command-anywhere", "not in PATH")):
+            with self.subTest(command=command):
+                config = os.path.join(self.directory, "check.conf")
+                with open(config, "w") as f:
+                    f.write(self.config("bad", command))
+                result = subprocess.run([harness.program("BGSERVICED"), "--check-config",
+                                         f"--config={config}"], capture_output=True, text=True)
+                self.assertEqual(result.returncode, 78, result.stderr)
+                for word in ("Exec", "bad", words):
+                    self.assertIn(word, result.stderr)
+
+    def test_a_command_gone_or_not_executable_when_started(self):
+        gone, plain = self.script("gone"), self.script("plain")
+        daemon = self.start_daemon(self.config("gone", gone) + self.config("plain", plain)
+                                   + SERVICES)
+        os.unlink(gone)
+        os.chmod(plain, 0o644)
+        client = self.gdbus()
+        self.assert_fails_with(client, "gone", gone, "No such file")
+        self.assert_fails_with(client, "plain", plain, "ermission denied")
+        self.assertEqual(client.get(SLEEPER, SERVICE_IFACE, "State"), "running")
+        self.assert_healthy(client)
+        self.assertIsNone(daemon.process.poll())
+
+    def test_a_command_that_exits_at_once_restarted_without_limit(self):
+        daemon = self.start_daemon("[Service flapping]\nType=exec\nExec=false\n"
+                                   "Restart=always\nRestartSec=10ms\n"
+                                   "StartLimitIntervalSec=0\n\n" + SERVICES)
+        client = self.gdbus()
+        flapping = service_path("flapping")
+        most_children, slowest = 0, 0.0
+        # Restarted again and again; meanwhile the daemon answers promptly
+        # and holds no more processes than its services run.
+        while client.get(flapping, SERVICE_IFACE, "NRestarts") < 50:
+            started = time.monotonic()
+            self.assertEqual(client.get(SLEEPER, SERVICE_IFACE, "State"), "running")
+            slowest = max(slowest, time.monotonic() - started)
+            most_children = max(most_children, len(ifacetest.children(daemon.process.pid)))
+        self.assertLess(slowest, PROMPTLY_S, f"a Get took {slowest:.2f} s during the restarts")
+        self.assertLessEqual(most_children, 4, "processes pile up under the daemon")
+        (errors,) = client.call(flapping, SERVICE_IFACE, "Stop", "s", ("enough",))
+        self.assertGreater(len(errors), 0)
+        for task, domain, code, message in errors:
+            self.assertEqual((domain, code), (SPAWN_EXIT_ERROR, 1), message)
+        self.assertEqual(client.get(flapping, SERVICE_IFACE, "State"), "stopped")
         self.assert_healthy(client)
 
 
