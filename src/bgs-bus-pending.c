@@ -173,6 +173,8 @@ hold (BgsPendingCall *self)
   if (bus->outbox_source != NULL)
     return;
 
+  g_debug ("sd-bus's outgoing queue is full (%" G_GUINT64_FORMAT " messages): answers "
+           "wait for room", bus->outbox_full_at);
   bus->outbox_source = g_source_new (&outbox_funcs, sizeof (OutboxSource));
   ((OutboxSource *) bus->outbox_source)->bus = bus;
   g_source_set_static_name (bus->outbox_source, "[bgservice] answers waiting for room");
