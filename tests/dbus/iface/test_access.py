@@ -6,12 +6,19 @@ ListServices, GetService, Wait, introspection, ObjectManager) works; with
 ControlUsers= or ControlGroups= naming it (by name or ID, also after a
 SIGHUP reload) it may; the daemon's own user may, whoever that is. A
 user's groups are those of the user database (its primary group, the
-groups that list it), not those its process holds. Clients: busctl, GDBus
-and python3-dbus, each run as the user with setpriv."""
+groups that list it), not those its process holds, and no signal makes
+the lookup fail: under a storm of SIGHUPs, root is never turned away.
+Clients: busctl, GDBus and python3-dbus, each run as the user with
+setpriv."""
 
 import json
+import os
 import signal
 import subprocess
+import threading
+import time
+
+from gi.repository import GLib
 
 import harness
 import ifacetest
@@ -266,6 +273,42 @@ class DaemonsOwnUserTest(ifacetest.IfaceTestCase):
         # Root always may.
         self.assertEqual(self.gdbus().call(SLEEPER, SERVICE_IFACE, "Start"), ())
         self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "NTasks"), 2)
+
+
+class SignalStormTest(ifacetest.IfaceTestCase):
+    CALLS = 1000
+
+    def storm(self, pid):
+        """Sends SIGHUP to pid, about one every half millisecond, from a
+        thread, until the test ends."""
+        done = threading.Event()
+
+        def send():
+            while not done.is_set():
+                os.kill(pid, signal.SIGHUP)
+                time.sleep(0.0005)
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(done.set)
+        return done
+
+    def test_root_is_never_refused_while_sighups_arrive(self):
+        daemon = self.start_daemon(SERVICES)
+        client = self.gdbus()
+        done = self.storm(daemon.process.pid)
+        failures = []
+        for number in range(self.CALLS):
+            method, signature, args = (("Start", "", ()), ("Cancel", "s", ("storm",)))[number % 2]
+            try:
+                client.call(IDLE, SERVICE_IFACE, method, signature, args)
+            except GLib.Error as error:
+                failures.append(f"{method}: {error.message}")
+        done.set()
+        self.assertEqual(failures, [], f"{len(failures)} of {self.CALLS} calls failed")
+        self.assertIn("Configuration reloaded", daemon.read_log())
+        self.assert_healthy(client)
 
 
 if __name__ == "__main__":

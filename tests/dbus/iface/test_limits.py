@@ -4,7 +4,9 @@ StopAll while the runs they stop end): a caller (a connection) may have
 MaxPendingCallsPerCaller= of them, all callers together MaxPendingCalls=;
 the call beyond fails at once with org.freedesktop.DBus.Error.LimitsExceeded
 and changes nothing, calls answered at once do not count, and the calls of
-a caller that leaves the bus are dropped, which frees their places. The
+a caller that leaves the bus are dropped, which frees their places; only
+callers with calls waiting are watched (a match rule each, counted by the
+bus's Debug.Stats). The
 test host keeps the library's defaults (include/bgs-bus.h). Clients:
 GDBus and python3-dbus, on a bus whose own limits are far above these."""
 
@@ -136,6 +138,35 @@ class LimitsTest(ifacetest.IfaceTestCase):
         ifacetest.wait_for_drops(daemon, 1)
         client.call(SLEEPER, SERVICE_IFACE, "Start")
         self.assertEqual(len(self.waits(client, 1)), 1)
+
+    def match_rules(self, client):
+        """How many match rules bgserviced's connection has, from the bus's
+        own statistics."""
+        bus = ("org.freedesktop.DBus", "/org/freedesktop/DBus")
+        owner = client.call(bus[1], bus[0], "GetNameOwner", "s", (harness.BUS_NAME,),
+                            destination=bus[0])[0]
+        stats = client.call(bus[1], bus[0] + ".Debug.Stats", "GetConnectionStats", "s",
+                            (owner,), destination=bus[0])[0]
+        return stats["MatchRules"]
+
+    def test_only_callers_with_waiting_calls_are_watched(self):
+        self.start_daemon(SERVICES)
+        client, other = self.gdbus(), self.gdbus()
+        client.round_trip()
+        baseline = self.match_rules(client)
+        # Calls answered at once: nobody to watch.
+        for _ in range(5):
+            self.assertEqual(client.call(IDLE, SERVICE_IFACE, "Wait"), ([],))
+        self.assertEqual(self.match_rules(client), baseline)
+        # One rule for each caller with calls waiting, however many it has.
+        waiting = self.waits(client, 3) + self.waits(other, 2)
+        harness.wait_until(lambda: self.match_rules(client) == baseline + 2,
+                           "a rule for each caller that waits")
+        other.call(SLEEPER, SERVICE_IFACE, "Cancel", "s", ("answered",))
+        for pending in waiting:
+            self.assertEqual(pending.result(), ([],))
+        harness.wait_until(lambda: self.match_rules(client) == baseline,
+                           "the rules gone with the calls")
 
     def test_limits_are_checked_in_the_config(self):
         config = os.path.join(self.directory, "limits.conf")
