@@ -16,6 +16,26 @@ G_BEGIN_DECLS
 
 #define BGS_TYPE_BUS (bgs_bus_get_type ())
 
+/**
+ * BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER:
+ *
+ * How many calls one caller may have waiting for their answer, unless
+ * bgs_bus_set_max_pending_calls() says otherwise.
+ *
+ * Since: 0.1
+ */
+#define BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER 64
+
+/**
+ * BGS_BUS_DEFAULT_MAX_PENDING:
+ *
+ * How many calls all callers together may have waiting for their answer,
+ * unless bgs_bus_set_max_pending_calls() says otherwise.
+ *
+ * Since: 0.1
+ */
+#define BGS_BUS_DEFAULT_MAX_PENDING 4096
+
 BGS_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (BgsBus, bgs_bus, BGS, BUS, GObject)
 
@@ -57,5 +77,12 @@ void        bgs_bus_clear_allowed   (BgsBus      *self);
 BGS_AVAILABLE_IN_ALL
 void        bgs_bus_refuse_changes  (BgsBus      *self,
                                      const char  *reason);
+
+BGS_AVAILABLE_IN_ALL
+void        bgs_bus_set_max_pending_calls (BgsBus *self,
+                                           guint   per_caller,
+                                           guint   total);
+BGS_AVAILABLE_IN_ALL
+guint       bgs_bus_get_n_pending_calls   (BgsBus *self);
 
 G_END_DECLS

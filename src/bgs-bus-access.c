@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* bgs-bus-access.c: who may change the state of exported services.
  *
- * Every state-changing method (Start, Stop, Cancel, Restart, StartAll,
- * StopAll) asks bgs_bus_authorize() before it does anything: root, the
- * daemon's own user, and the users and groups the owner allowed may; the
- * others get org.freedesktop.DBus.Error.AccessDenied. Reading is open.
+ * Every state-changing method (Start, Stop, Cancel, Restart, ResetFailed,
+ * StartAll, StopAll) asks bgs_bus_authorize() before it does anything:
+ * root, the daemon's own user, and the users and groups the owner allowed
+ * may; the others get org.freedesktop.DBus.Error.AccessDenied. Reading is
+ * open.
+ *
+ * Who the caller is comes from the bus: the effective UID of its
+ * connection. Its groups are those of that UID in the user database
+ * (getpwuid_r(), getgrouplist()), not those its process holds, which it
+ * may change, and which a process reusing its PID would hold.
  */
 #include "config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include "bgs-bus-private.h"
@@ -23,37 +31,82 @@ array_holds (GArray  *ids,
   return FALSE;
 }
 
-/* The effective UID of the caller, or the real one when the bus only
- * knows that. */
+/*
+ * The effective UID of the sender of @call, as the bus knows it (the
+ * credentials of its connection; no look into /proc, whose PID may be
+ * another process's by now). The lookup is a call to the bus; a signal
+ * that interrupts the wait for its answer makes it start again, so that
+ * signals never turn a caller away.
+ */
 static int
-caller_uid (sd_bus_creds *creds,
-            uid_t        *uid)
+caller_uid (sd_bus_message *call,
+            uid_t          *uid)
 {
-  if (sd_bus_creds_get_euid (creds, uid) >= 0)
-    return 0;
+  g_autoptr(sd_bus_creds) creds = NULL;
+  int r;
 
-  return sd_bus_creds_get_uid (creds, uid);
+  do
+    {
+      g_clear_pointer (&creds, sd_bus_creds_unref);
+      r = sd_bus_query_sender_creds (call, SD_BUS_CREDS_EUID, &creds);
+    }
+  while (r == -EINTR);
+
+  if (r < 0)
+    return r;
+  return sd_bus_creds_get_euid (creds, uid);
+}
+
+/*
+ * The groups of @uid in the user database: its primary group and those
+ * that list it as a member, whatever groups the caller's process holds
+ * now. FALSE when the database does not know @uid.
+ */
+static gboolean
+user_groups (uid_t   uid,
+             GArray *gids)
+{
+  g_autofree char *buffer = NULL;
+  struct passwd entry, *found = NULL;
+  gsize size = 1024;
+  int n_groups = 32;
+  int r;
+
+  do
+    {
+      size *= 2;
+      buffer = g_realloc (buffer, size);
+      r = getpwuid_r (uid, &entry, buffer, size, &found);
+    }
+  while ((r == ERANGE && size < 1024 * 1024) || r == EINTR);
+  if (r != 0 || found == NULL)
+    return FALSE;
+
+  for (;;)
+    {
+      int n = n_groups;
+
+      g_array_set_size (gids, n_groups);
+      if (getgrouplist (entry.pw_name, entry.pw_gid, (gid_t *) gids->data, &n) >= 0)
+        {
+          g_array_set_size (gids, n);
+          return TRUE;
+        }
+      n_groups = MAX (n, n_groups * 2);
+    }
 }
 
 static gboolean
-caller_in_allowed_group (BgsBus       *self,
-                         sd_bus_creds *creds)
+uid_in_allowed_group (BgsBus *self,
+                      uid_t   uid)
 {
-  const gid_t *gids = NULL;
-  gid_t gid;
-  int n;
+  g_autoptr(GArray) gids = g_array_new (FALSE, FALSE, sizeof (gid_t));
 
-  if (self->allowed_gids->len == 0)
+  if (self->allowed_gids->len == 0 || !user_groups (uid, gids))
     return FALSE;
 
-  if (sd_bus_creds_get_egid (creds, &gid) >= 0 && array_holds (self->allowed_gids, gid))
-    return TRUE;
-  if (sd_bus_creds_get_gid (creds, &gid) >= 0 && array_holds (self->allowed_gids, gid))
-    return TRUE;
-
-  n = sd_bus_creds_get_supplementary_gids (creds, &gids);
-  for (int i = 0; i < n; i++)
-    if (array_holds (self->allowed_gids, gids[i]))
+  for (guint i = 0; i < gids->len; i++)
+    if (array_holds (self->allowed_gids, g_array_index (gids, gid_t, i)))
       return TRUE;
 
   return FALSE;
@@ -112,20 +165,12 @@ bgs_bus_authorize (BgsBus         *self,
                    sd_bus_message *call,
                    sd_bus_error   *error)
 {
-  g_autoptr(sd_bus_creds) creds = NULL;
   uid_t uid;
-  int r;
 
   if (refuse_while_shutting_down (self, call, error))
     return FALSE;
 
-  r = sd_bus_query_sender_creds (call,
-                                 SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |
-                                 SD_BUS_CREDS_GID | SD_BUS_CREDS_EGID |
-                                 SD_BUS_CREDS_SUPPLEMENTARY_GIDS |
-                                 SD_BUS_CREDS_AUGMENT,
-                                 &creds);
-  if (r < 0 || caller_uid (creds, &uid) < 0)
+  if (caller_uid (call, &uid) < 0)
     {
       sd_bus_error_setf (error, SD_BUS_ERROR_ACCESS_DENIED,
                          "Cannot tell who %s is, so %s.%s is refused",
@@ -136,7 +181,7 @@ bgs_bus_authorize (BgsBus         *self,
     }
 
   if (uid == 0 || uid == geteuid () || array_holds (self->allowed_uids, uid) ||
-      caller_in_allowed_group (self, creds))
+      uid_in_allowed_group (self, uid))
     return TRUE;
 
   g_info ("Refused %s.%s to UID %u (%s)", sd_bus_message_get_interface (call),

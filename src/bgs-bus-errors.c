@@ -122,38 +122,63 @@ close:
 }
 
 /*
- * Answers @call with the a(ssis) of @error (NULL or a group). Any other
- * error becomes a D-Bus error reply. A caller that has left is not an
- * error: the reply goes nowhere.
+ * Builds the answer to @call: the a(ssis) of @error (NULL or a group). Any
+ * other error becomes a D-Bus error reply, and so does a list sd-bus
+ * cannot build: the caller waits for an answer.
  */
-void
-bgs_bus_reply_error_list (sd_bus_message *call,
-                          const GError   *error)
+int
+bgs_bus_new_error_list_reply (sd_bus_message  *call,
+                              const GError    *error,
+                              sd_bus_message **reply)
 {
-  g_autoptr(sd_bus_message) reply = NULL;
-  gboolean by_service = g_str_equal (sd_bus_message_get_interface (call), BGS_BUS_MANAGER_INTERFACE);
+  g_autoptr(sd_bus_message) message = NULL;
+  g_autofree char *valid_message = NULL;
+  gboolean by_service = g_strcmp0 (sd_bus_message_get_interface (call),
+                                   BGS_BUS_MANAGER_INTERFACE) == 0;
   int r;
 
   if (error != NULL && !is_group (error))
     {
-      g_autofree char *valid_message = NULL;
-
-      sd_bus_reply_method_errorf (call, SD_BUS_ERROR_FAILED, "%s",
-                                  valid_utf8 (error->message, &valid_message));
-      return;
+      r = sd_bus_message_new_method_errorf (call, &message, SD_BUS_ERROR_FAILED, "%s",
+                                            valid_utf8 (error->message, &valid_message));
+    }
+  else
+    {
+      r = sd_bus_message_new_method_return (call, &message);
+      if (r >= 0)
+        r = bgs_bus_append_error_list (message, error, by_service);
+      if (r < 0)
+        {
+          g_clear_pointer (&message, sd_bus_message_unref);
+          r = sd_bus_message_new_method_errno (call, &message, r, NULL);
+        }
     }
 
-  r = sd_bus_message_new_method_return (call, &reply);
   if (r >= 0)
-    r = bgs_bus_append_error_list (reply, error, by_service);
-  if (r >= 0)
-    r = sd_bus_send (NULL, reply, NULL);
-  /* The caller waits for an answer: an error, if not the list. */
-  if (r < 0 && r != -ENOTCONN && r != -ECONNRESET)
-    r = sd_bus_reply_method_errno (call, r, NULL);
+    *reply = g_steal_pointer (&message);
+  return r;
+}
+
+/*
+ * Answers @call at once with the a(ssis) of @error, as
+ * bgs_bus_new_error_list_reply() builds it; an answer that cannot be sent
+ * is counted (bgs_bus_send_reply()). Returns 1.
+ */
+int
+bgs_bus_reply_error_list (BgsBus         *bus,
+                          sd_bus_message *call,
+                          const GError   *error)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  int r = bgs_bus_new_error_list_reply (call, error, &reply);
+
   if (r < 0)
-    g_debug ("Could not answer %s of %s: %s", sd_bus_message_get_member (call),
-             sd_bus_message_get_sender (call), g_strerror (-r));
+    {
+      bgs_bus_count_lost_reply (bus, call, r);
+      return 1;
+    }
+
+  return bgs_bus_send_reply (bus, call, reply);
 }
 
 /* Sets @error from a negative errno that sd-bus returned; returns it. */

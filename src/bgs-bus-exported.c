@@ -71,8 +71,9 @@ announce_changes (BgsExportedService *self)
                                          (char **) names);
 }
 
-/* Announces, in one signal per service, every property changed since the
- * last flush; then answers the calls whose run ended. */
+/* Announces, in one signal per service (and one for the manager), every
+ * property changed since the last flush; then answers the calls whose run
+ * ended. */
 void
 bgs_bus_flush_changes (BgsBus *bus)
 {
@@ -86,6 +87,7 @@ bgs_bus_flush_changes (BgsBus *bus)
 
   while ((link = g_queue_pop_head_link (&bus->changed)) != NULL)
     announce_changes (link->data);
+  bgs_bus_announce_manager_changes (bus);
 
   bgs_bus_deliver_run_ends (bus);
 }

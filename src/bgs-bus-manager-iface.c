@@ -13,6 +13,29 @@ get_version (sd_bus *bus, const char *path, const char *interface,
 }
 
 static int
+get_lost_replies (sd_bus *bus, const char *path, const char *interface,
+                  const char *property, sd_bus_message *reply, void *userdata,
+                  sd_bus_error *error)
+{
+  BgsBus *self = userdata;
+
+  return sd_bus_message_append (reply, "u", self->lost_replies);
+}
+
+/* Announces LostReplies when answers were lost since the last flush. */
+void
+bgs_bus_announce_manager_changes (BgsBus *self)
+{
+  if (!self->lost_replies_changed)
+    return;
+
+  self->lost_replies_changed = FALSE;
+  if (bgs_bus_is_connected (self))
+    sd_bus_emit_properties_changed (self->bus, BGS_BUS_ROOT_PATH, BGS_BUS_MANAGER_INTERFACE,
+                                    "LostReplies", NULL);
+}
+
+static int
 method_list_services (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
   BgsBus *self = userdata;
@@ -40,16 +63,17 @@ method_list_services (sd_bus_message *call, void *userdata, sd_bus_error *error)
 
   if (r >= 0)
     r = sd_bus_message_close_container (reply);
-  if (r >= 0)
-    r = sd_bus_send (NULL, reply, NULL);
+  if (r < 0)
+    return r;
 
-  return r;
+  return bgs_bus_send_reply (self, call, reply);
 }
 
 static int
 method_get_service (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
   BgsBus *self = userdata;
+  g_autoptr(sd_bus_message) reply = NULL;
   BgsExportedService *exported;
   const char *name;
   int r;
@@ -64,7 +88,13 @@ method_get_service (sd_bus_message *call, void *userdata, sd_bus_error *error)
                               "No service is named “%s”; ListServices gives their names",
                               name);
 
-  return sd_bus_reply_method_return (call, "o", bgs_exported_service_get_path (exported));
+  r = sd_bus_message_new_method_return (call, &reply);
+  if (r >= 0)
+    r = sd_bus_message_append (reply, "o", bgs_exported_service_get_path (exported));
+  if (r < 0)
+    return r;
+
+  return bgs_bus_send_reply (self, call, reply);
 }
 
 static int
@@ -84,7 +114,7 @@ method_start_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
   for (guint i = 0; i < services->len; i++)
     bgs_service_start (services->pdata[i]);
 
-  return sd_bus_reply_method_return (call, "");
+  return bgs_bus_reply_empty (self, call);
 }
 
 /* StopAllOp: a StopAll waiting for the runs it stopped to end. */
@@ -93,9 +123,35 @@ typedef struct
   BgsPendingCall *pending;    /* (owned) */
   char           *owner;      /* (owned): the manager, "Type[name]" */
   guint           n_running;  /* runs not ended yet, plus one while starting */
+  GHashTable     *watches;    /* (element-type BgsService BgsRunWatch): of runs not ended */
   GPtrArray      *names;      /* (element-type utf8) (owned): of failed services */
   GPtrArray      *errors;     /* (element-type GError) (owned): their groups */
 } StopAllOp;
+
+static void
+stop_all_op_free (StopAllOp *op)
+{
+  g_free (op->owner);
+  g_hash_table_unref (op->watches);
+  g_clear_pointer (&op->names, g_ptr_array_unref);
+  g_clear_pointer (&op->errors, g_ptr_array_unref);
+  g_free (op);
+}
+
+/* The caller left: the runs go on ending, nobody waits for them. */
+static void
+stop_all_op_drop (gpointer user_data)
+{
+  StopAllOp *op = user_data;
+  GHashTableIter iter;
+  BgsRunWatch *watch;
+
+  g_hash_table_iter_init (&iter, op->watches);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &watch))
+    bgs_run_watch_cancel (watch);
+  bgs_pending_call_free (op->pending);
+  stop_all_op_free (op);
+}
 
 /* One stopped run ended; the last one answers, by service. */
 static void
@@ -106,6 +162,7 @@ on_member_stopped (BgsService   *service,
   StopAllOp *op = user_data;
   g_autoptr(GError) group = NULL;
 
+  g_hash_table_remove (op->watches, service);
   if (failures != NULL)
     {
       g_ptr_array_add (op->names, g_strdup (bgs_service_get_name (service)));
@@ -118,13 +175,47 @@ on_member_stopped (BgsService   *service,
   if (op->errors->len > 0)
     group = bgs_error_new_group (op->owner, "service", g_steal_pointer (&op->names),
                                  g_steal_pointer (&op->errors), 0);
-  bgs_pending_call_reply_errors (op->pending, group);
+  bgs_pending_call_finish (op->pending, group);
+  stop_all_op_free (op);
+}
 
-  bgs_pending_call_free (op->pending);
-  g_free (op->owner);
-  g_clear_pointer (&op->names, g_ptr_array_unref);
-  g_clear_pointer (&op->errors, g_ptr_array_unref);
-  g_free (op);
+/* Watches every run of @services under way for @pending; NULL when none
+ * is. */
+static StopAllOp *
+stop_all_op_new (BgsBus         *self,
+                 GPtrArray      *services,
+                 BgsPendingCall *pending)
+{
+  StopAllOp *op = g_new0 (StopAllOp, 1);
+
+  op->pending = pending;
+  op->owner = bgs_service_to_string (BGS_SERVICE (self->manager));
+  op->watches = g_hash_table_new (NULL, NULL);
+  op->names = g_ptr_array_new_with_free_func (g_free);
+  op->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  op->n_running = 1;
+
+  for (guint i = 0; i < services->len; i++)
+    if (bgs_bus_service_in_run (services->pdata[i]))
+      {
+        op->n_running++;
+        g_hash_table_insert (op->watches, services->pdata[i],
+                             bgs_bus_watch_run_end (self, services->pdata[i],
+                                                    on_member_stopped, op, NULL));
+      }
+
+  bgs_pending_call_on_drop (pending, stop_all_op_drop, op);
+  return op;
+}
+
+static gboolean
+any_in_run (GPtrArray *services)
+{
+  for (guint i = 0; i < services->len; i++)
+    if (bgs_bus_service_in_run (services->pdata[i]))
+      return TRUE;
+
+  return FALSE;
 }
 
 /* StopAll: cancels every member, and answers with the failures of the
@@ -134,6 +225,7 @@ method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
   BgsBus *self = userdata;
   g_autoptr(GPtrArray) services = NULL;
+  BgsPendingCall *pending;
   const char *message;
   StopAllOp *op;
   int r;
@@ -144,21 +236,19 @@ method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
   if (r < 0)
     return r;
 
-  op = g_new0 (StopAllOp, 1);
-  op->pending = bgs_pending_call_new (self, call);
-  op->owner = bgs_service_to_string (BGS_SERVICE (self->manager));
-  op->names = g_ptr_array_new_with_free_func (g_free);
-  op->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  op->n_running = 1;
-
   services = bgs_manager_list (self->manager);
-  for (guint i = 0; i < services->len; i++)
-    if (bgs_bus_service_in_run (services->pdata[i]))
-      {
-        op->n_running++;
-        bgs_bus_watch_run_end (self, services->pdata[i], on_member_stopped, op);
-      }
+  if (!any_in_run (services))
+    {
+      bgs_service_cancel (BGS_SERVICE (self->manager), message);
+      bgs_bus_flush_changes (self);
+      return bgs_bus_reply_error_list (self, call, NULL);
+    }
 
+  pending = bgs_pending_call_new (self, call, error);
+  if (pending == NULL)
+    return -sd_bus_error_get_errno (error);
+
+  op = stop_all_op_new (self, services, pending);
   bgs_service_cancel (BGS_SERVICE (self->manager), message);
   on_member_stopped (BGS_SERVICE (self->manager), NULL, op);
   return 1;
@@ -167,6 +257,7 @@ method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
 static const sd_bus_vtable manager_vtable[] = {
   SD_BUS_VTABLE_START (0),
   SD_BUS_PROPERTY ("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  SD_BUS_PROPERTY ("LostReplies", "u", get_lost_replies, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
   SD_BUS_METHOD_WITH_NAMES ("ListServices", "", "",
                             "a(sbuo)", SD_BUS_PARAM (services),
                             method_list_services, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -114,7 +114,7 @@ method_start (sd_bus_message *call, void *userdata, sd_bus_error *error)
     return -EACCES;
 
   bgs_service_start (service_of (userdata));
-  return sd_bus_reply_method_return (call, "");
+  return bgs_bus_reply_empty (bus_of (userdata), call);
 }
 
 static int
@@ -130,7 +130,7 @@ method_cancel (sd_bus_message *call, void *userdata, sd_bus_error *error)
     return r;
 
   bgs_service_cancel (service_of (userdata), message);
-  return sd_bus_reply_method_return (call, "");
+  return bgs_bus_reply_empty (bus_of (userdata), call);
 }
 
 /* Answers a call that waited for the run to end with the run's failures. */
@@ -139,9 +139,7 @@ reply_with_failures (BgsService   *service,
                      const GError *failures,
                      gpointer      user_data)
 {
-  g_autoptr(BgsPendingCall) pending = user_data;
-
-  bgs_pending_call_reply_errors (pending, failures);
+  bgs_pending_call_finish (user_data, failures);
 }
 
 /*
@@ -156,7 +154,7 @@ start_and_reply (BgsService   *service,
                  const GError *failures,
                  gpointer      user_data)
 {
-  g_autoptr(BgsPendingCall) pending = user_data;
+  BgsPendingCall *pending = user_data;
   BgsBus *bus = bgs_pending_call_get_bus (pending);
   const char *name = bgs_service_get_name (service);
   BgsExportedService *now = g_hash_table_lookup (bus->exported, name);
@@ -170,23 +168,39 @@ start_and_reply (BgsService   *service,
   else
     {
       bgs_service_start (bgs_exported_service_get_service (now));
-      bgs_pending_call_reply_errors (pending, failures);
+      bgs_pending_call_finish (pending, failures);
     }
 }
 
+/* Answers @call at once with the failures of no run, after announcing
+ * what the call changed. */
+static int
+reply_no_failures (BgsBus         *bus,
+                   sd_bus_message *call)
+{
+  bgs_bus_flush_changes (bus);
+  return bgs_bus_reply_error_list (bus, call, NULL);
+}
+
 /*
- * Stop and Restart: authorized, then the run, if one is under way, is
- * cancelled and @on_ended answers once it has ended; without a run,
- * @on_ended answers at once, with no failures.
+ * Stop and Restart: authorized, then, when a run is under way, cancelled;
+ * @on_ended answers once it has ended. With @droppable the wait is
+ * forgotten if the caller leaves the bus first; else @on_ended still runs,
+ * answering nobody. Returns 1 when the answer is on its way, 0 when no
+ * run was under way (nothing was done), or a negative errno with @error
+ * set.
  */
 static int
-stop_then (sd_bus_message *call,
-           void           *userdata,
-           sd_bus_error   *error,
-           BgsRunEndFunc   on_ended)
+stop_run (sd_bus_message *call,
+          void           *userdata,
+          sd_bus_error   *error,
+          BgsRunEndFunc   on_ended,
+          gboolean        droppable)
 {
   BgsBus *bus = bus_of (userdata);
   BgsService *service = service_of (userdata);
+  BgsPendingCall *pending;
+  BgsRunWatch *watch;
   const char *message;
   int r;
 
@@ -197,13 +211,17 @@ stop_then (sd_bus_message *call,
     return r;
 
   if (!bgs_bus_service_in_run (service))
-    {
-      on_ended (service, NULL, bgs_pending_call_new (bus, call));
-      return 1;
-    }
+    return 0;
+
+  pending = bgs_pending_call_new (bus, call, error);
+  if (pending == NULL)
+    return -sd_bus_error_get_errno (error);
 
   /* Watched first: a cancel can end the run at once (a pending restart). */
-  bgs_bus_watch_run_end (bus, service, on_ended, bgs_pending_call_new (bus, call));
+  watch = bgs_bus_watch_run_end (bus, service, on_ended, pending,
+                                 (GDestroyNotify) bgs_pending_call_free);
+  if (droppable)
+    bgs_pending_call_on_drop (pending, (GDestroyNotify) bgs_run_watch_cancel, watch);
   bgs_service_cancel (service, message);
   return 1;
 }
@@ -211,13 +229,22 @@ stop_then (sd_bus_message *call,
 static int
 method_stop (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-  return stop_then (call, userdata, error, reply_with_failures);
+  int r = stop_run (call, userdata, error, reply_with_failures, TRUE);
+
+  return r == 0 ? reply_no_failures (bus_of (userdata), call) : r;
 }
 
+/* Restart: a caller that leaves does not undo the start that follows. */
 static int
 method_restart (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
-  return stop_then (call, userdata, error, start_and_reply);
+  int r = stop_run (call, userdata, error, start_and_reply, FALSE);
+
+  if (r != 0)
+    return r;
+
+  bgs_service_start (service_of (userdata));
+  return reply_no_failures (bus_of (userdata), call);
 }
 
 /* Wait: the failures of the run under way once it ends, or at once those
@@ -225,18 +252,25 @@ method_restart (sd_bus_message *call, void *userdata, sd_bus_error *error)
 static int
 method_wait (sd_bus_message *call, void *userdata, sd_bus_error *error)
 {
+  BgsBus *bus = bus_of (userdata);
   BgsService *service = service_of (userdata);
   g_autoptr(GError) last = NULL;
+  BgsPendingCall *pending;
+  BgsRunWatch *watch;
 
-  if (bgs_bus_service_in_run (service))
+  if (!bgs_bus_service_in_run (service))
     {
-      bgs_bus_watch_run_end (bus_of (userdata), service, reply_with_failures,
-                             bgs_pending_call_new (bus_of (userdata), call));
-      return 1;
+      last = bgs_service_dup_last_error (service);
+      return bgs_bus_reply_error_list (bus, call, last);
     }
 
-  last = bgs_service_dup_last_error (service);
-  bgs_bus_reply_error_list (call, last);
+  pending = bgs_pending_call_new (bus, call, error);
+  if (pending == NULL)
+    return -sd_bus_error_get_errno (error);
+
+  watch = bgs_bus_watch_run_end (bus, service, reply_with_failures, pending,
+                                 (GDestroyNotify) bgs_pending_call_free);
+  bgs_pending_call_on_drop (pending, (GDestroyNotify) bgs_run_watch_cancel, watch);
   return 1;
 }
 
@@ -247,7 +281,7 @@ method_reset_failed (sd_bus_message *call, void *userdata, sd_bus_error *error)
     return -EACCES;
 
   bgs_service_reset_failed (service_of (userdata));
-  return sd_bus_reply_method_return (call, "");
+  return bgs_bus_reply_empty (bus_of (userdata), call);
 }
 
 static const sd_bus_vtable service_vtable[] = {

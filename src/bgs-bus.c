@@ -30,8 +30,11 @@
  *
  * Methods that change state are allowed to root, to the process's own
  * user, and to the users and groups given to bgs_bus_allow_uid() and
- * bgs_bus_allow_gid(). When the connection is lost the #BgsBus::closed
- * signal is emitted.
+ * bgs_bus_allow_gid(). Calls that wait for their answer are limited per
+ * caller and in all (bgs_bus_set_max_pending_calls()), and dropped when
+ * their caller leaves the bus. Answers that could not be sent are counted
+ * in the manager's `LostReplies` property. When the connection is lost the
+ * #BgsBus::closed signal is emitted.
  *
  * Since: 0.1
  */
@@ -50,6 +53,7 @@ enum {
   SLOT_SERVICES,
   SLOT_ENUMERATOR,
   SLOT_OBJECT_MANAGER,
+  SLOT_PATH_GUARD,
 };
 
 /* ---- members --------------------------------------------------------- */
@@ -112,13 +116,24 @@ on_connection_lost (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* sd-bus could not process a message, most often for want of room to
+ * queue its own answer: counted and logged as a lost answer. */
+static void
+on_process_error (int      negative_errno,
+                  gpointer user_data)
+{
+  bgs_bus_count_lost_reply (user_data, NULL, negative_errno);
+}
+
 static gboolean
 register_objects (BgsBus  *self,
                   GError **error)
 {
   int r;
 
-  r = bgs_bus_add_manager_iface (self, &self->slots[SLOT_MANAGER]);
+  r = bgs_bus_add_path_guard (self, &self->slots[SLOT_PATH_GUARD]);
+  if (r >= 0)
+    r = bgs_bus_add_manager_iface (self, &self->slots[SLOT_MANAGER]);
   if (r >= 0)
     r = bgs_bus_add_service_iface (self, &self->slots[SLOT_SERVICES],
                                    &self->slots[SLOT_ENUMERATOR]);
@@ -148,6 +163,7 @@ bgs_bus_new_on (BgsManager  *manager,
   self->context = g_main_context_ref_thread_default ();
   self->source = bgs_sd_bus_source_new (bus);
   g_source_set_callback (self->source, on_connection_lost, self, NULL);
+  bgs_sd_bus_source_set_error_func (self->source, on_process_error, self);
   g_source_attach (self->source, self->context);
 
   if (!register_objects (self, error))
@@ -481,6 +497,9 @@ bgs_bus_dispose (GObject *object)
       g_hash_table_remove_all (self->exported);
     }
 
+  bgs_bus_callers_clear (self);
+  bgs_bus_outbox_clear (self);
+
   for (guint i = 0; i < G_N_ELEMENTS (self->slots); i++)
     g_clear_pointer (&self->slots[i], sd_bus_slot_unref);
 
@@ -503,6 +522,7 @@ bgs_bus_finalize (GObject *object)
   BgsBus *self = BGS_BUS (object);
 
   g_clear_pointer (&self->exported, g_hash_table_unref);
+  g_clear_pointer (&self->callers, g_hash_table_unref);
   g_array_unref (self->allowed_uids);
   g_array_unref (self->allowed_gids);
   g_free (self->refusal);
@@ -540,4 +560,6 @@ bgs_bus_init (BgsBus *self)
   self->allowed_gids = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_queue_init (&self->changed);
   g_queue_init (&self->ended);
+  g_queue_init (&self->outbox);
+  bgs_bus_callers_init (self);
 }

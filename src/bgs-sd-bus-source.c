@@ -11,6 +11,12 @@
  * deadline are asked again before every poll, since every process and every
  * send (a reply sent by any other source's callback) can change them.
  *
+ * sd_bus_process() also fails when one message goes wrong while the
+ * connection stays open: an answer sd-bus sends itself (a property, an
+ * introspection) that its full outgoing queue refuses. Only a closed
+ * connection ends the source; any other failure goes to the error function
+ * and processing goes on with the next message.
+ *
  * No thread is involved: the bus is only touched from the context the
  * source is attached to.
  *
@@ -39,11 +45,13 @@
 
 typedef struct
 {
-  GSource  source;
-  sd_bus   *bus;           /* (owned) */
-  GPollFD   pollfd;
-  gboolean  dispatching;   /* bus_source_dispatch() is on the stack */
-  gboolean  poll_removed;  /* @pollfd taken out by a nested iteration */
+  GSource            source;
+  sd_bus            *bus;           /* (owned) */
+  GPollFD            pollfd;
+  gboolean           dispatching;   /* bus_source_dispatch() is on the stack */
+  gboolean           poll_removed;  /* @pollfd taken out by a nested iteration */
+  BgsSdBusErrorFunc  error_func;    /* (nullable) */
+  gpointer           error_data;
 } BgsSdBusSource;
 
 static gushort
@@ -158,6 +166,14 @@ bus_source_dispatch (GSource     *source,
         g_source_add_poll (source, &self->pollfd);
     }
 
+  if (r < 0 && sd_bus_is_open (self->bus) > 0)
+    {
+      /* One message failed; the rest, if any, come at the next dispatch. */
+      if (self->error_func != NULL)
+        self->error_func (r, self->error_data);
+      return G_SOURCE_CONTINUE;
+    }
+
   if (r < 0)
     {
       /* The connection is gone: tell the owner, and stop polling a
@@ -207,4 +223,17 @@ bgs_sd_bus_source_new (sd_bus *bus)
   g_source_set_static_name (source, "[bgservice] sd-bus");
 
   return source;
+}
+
+/* Calls @func with the error of each message sd-bus fails to process while
+ * the connection stays open. */
+void
+bgs_sd_bus_source_set_error_func (GSource           *source,
+                                  BgsSdBusErrorFunc  func,
+                                  gpointer           user_data)
+{
+  BgsSdBusSource *self = (BgsSdBusSource *) source;
+
+  self->error_func = func;
+  self->error_data = user_data;
 }

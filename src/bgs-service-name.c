@@ -8,8 +8,7 @@
 
 #include "bgs-error.h"
 #include "bgs-manager.h"
-
-#define BGS_SERVICE_NAME_MAX 255
+#include "bgs-service-private.h"
 
 /* A copy of @name safe to print: valid UTF-8, controls escaped, short. */
 static char *

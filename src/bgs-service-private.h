@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+/* The longest service name, in bytes (see bgs_service_name_validate()). */
+#define BGS_SERVICE_NAME_MAX 255
+
 /* The properties and signals the lifecycle (bgs-lifecycle.c) announces. */
 typedef enum {
   BGS_SERVICE_CHANGE_IS_RUNNING,

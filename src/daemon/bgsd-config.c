@@ -741,19 +741,36 @@ read_ids (const Parser  *parser,
   return TRUE;
 }
 
+/* MaxPendingCallsPerCaller= and MaxPendingCalls=: how many calls may wait
+ * for their answer (see bgs_bus_set_max_pending_calls()). */
+static gboolean
+read_pending_limits (const Parser  *parser,
+                     BgsdConfig    *config,
+                     GError       **error)
+{
+  return (!has_key (parser, "Daemon", "MaxPendingCallsPerCaller") ||
+          read_count (parser, "Daemon", "MaxPendingCallsPerCaller", 1, G_MAXINT,
+                      &config->max_pending_calls_per_caller, error)) &&
+         (!has_key (parser, "Daemon", "MaxPendingCalls") ||
+          read_count (parser, "Daemon", "MaxPendingCalls", 1, G_MAXINT,
+                      &config->max_pending_calls, error));
+}
+
 static gboolean
 read_daemon_group (const Parser  *parser,
                    BgsdConfig    *config,
                    GError       **error)
 {
-  static const char * const known[] = { "BusName", "ControlUsers", "ControlGroups", NULL };
+  static const char * const known[] = { "BusName", "ControlUsers", "ControlGroups",
+                                        "MaxPendingCallsPerCaller", "MaxPendingCalls", NULL };
   g_auto(GStrv) keys = g_key_file_get_keys (parser->keyfile, "Daemon", NULL, NULL);
 
   for (guint i = 0; keys[i] != NULL; i++)
     if (!g_strv_contains (known, keys[i]))
       {
         set_error (error, parser, "Daemon", keys[i], G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                   "unknown key; [Daemon] takes BusName, ControlUsers and ControlGroups");
+                   "unknown key; [Daemon] takes BusName, ControlUsers, ControlGroups, "
+                   "MaxPendingCallsPerCaller and MaxPendingCalls");
         return FALSE;
       }
 
@@ -773,7 +790,8 @@ read_daemon_group (const Parser  *parser,
   return (!has_key (parser, "Daemon", "ControlUsers") ||
           read_ids (parser, "ControlUsers", FALSE, config->control_uids, error)) &&
          (!has_key (parser, "Daemon", "ControlGroups") ||
-          read_ids (parser, "ControlGroups", TRUE, config->control_gids, error));
+          read_ids (parser, "ControlGroups", TRUE, config->control_gids, error)) &&
+         read_pending_limits (parser, config, error);
 }
 
 
@@ -871,6 +889,8 @@ config_new (const char *origin)
   config->keyfile = g_key_file_new ();
   config->control_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   config->control_gids = g_array_new (FALSE, FALSE, sizeof (guint32));
+  config->max_pending_calls_per_caller = BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER;
+  config->max_pending_calls = BGS_BUS_DEFAULT_MAX_PENDING;
   config->services = g_ptr_array_new_with_free_func (service_config_free);
 
   return config;

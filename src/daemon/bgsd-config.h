@@ -48,6 +48,8 @@ typedef struct
   char      *bus_name;       /* (nullable): not set in the file */
   GArray    *control_uids;   /* (element-type guint32) */
   GArray    *control_gids;   /* (element-type guint32) */
+  guint      max_pending_calls_per_caller;  /* MaxPendingCallsPerCaller= */
+  guint      max_pending_calls;             /* MaxPendingCalls= */
   GPtrArray *services;       /* (element-type BgsdServiceConfig): file order */
 } BgsdConfig;
 

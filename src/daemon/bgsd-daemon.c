@@ -173,6 +173,8 @@ apply_access (BgsdDaemon *daemon)
     bgs_bus_allow_uid (daemon->bus, g_array_index (daemon->config->control_uids, guint32, i));
   for (guint i = 0; i < daemon->config->control_gids->len; i++)
     bgs_bus_allow_gid (daemon->bus, g_array_index (daemon->config->control_gids, guint32, i));
+  bgs_bus_set_max_pending_calls (daemon->bus, daemon->config->max_pending_calls_per_caller,
+                                 daemon->config->max_pending_calls);
 }
 
 static const char *

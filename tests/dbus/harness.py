@@ -13,6 +13,7 @@ BGS_CONFIG_EXAMPLE.
 """
 
 import atexit
+import grp
 import json
 import os
 import re
@@ -162,6 +163,14 @@ SESSION_CONFIG = """\
 """
 
 
+def bus_config_with_limits(**limits):
+    """SESSION_CONFIG with dbus-daemon's <limit>s set: name=value, such as
+    max_replies_per_connection=20000, for a test that must meet the
+    limits of bgservice rather than those of the bus."""
+    lines = "".join(f'  <limit name="{name}">{value}</limit>\n' for name, value in limits.items())
+    return SESSION_CONFIG.replace("</busconfig>", lines + "</busconfig>")
+
+
 class Bus:
     """A private dbus-daemon, open to every user of the machine (so that a
     client run as nobody reaches it and meets the daemon's own access
@@ -179,11 +188,15 @@ class Bus:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.address = self.process.stdout.readline().strip()
         if not self.address:
+            self.close()
             raise RuntimeError("dbus-daemon did not start")
         os.chmod(self.socket, 0o777)
 
     def close(self):
-        self.process.terminate()
+        """Ends dbus-daemon; closing it again, or once it died, does
+        nothing."""
+        if self.process.poll() is None:
+            self.process.terminate()
         self.process.wait(timeout=PATIENCE)
         self.process.stdout.close()
 
@@ -244,16 +257,22 @@ class Program:
         try:
             return self.process.wait(timeout=timeout)
         finally:
-            self.log.flush()
+            if not self.log.closed:
+                self.log.flush()
 
     def read_log(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
     def close(self):
         """Ends the program (SIGTERM first); fails when valgrind, if it ran
-        the program, found errors or leaks."""
+        the program, found errors or leaks. Once only: closing it again
+        does nothing."""
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
         end_process(self.process)
         if self.process.stdout is not None:
             self.process.stdout.close()
@@ -289,11 +308,17 @@ class Daemon(Program):
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
         self.bus = bus
         if wait_ready:
-            wait_until(lambda: self.process.poll() is not None or name_has_owner(bus, name),
-                       "bgserviced to own its name")
+            try:
+                wait_until(lambda: self.process.poll() is not None or name_has_owner(bus, name),
+                           "bgserviced to own its name")
+            except AssertionError:
+                self.close()
+                raise
             if self.process.poll() is not None:
+                log = self.read_log()
+                self.close()
                 raise AssertionError(f"bgserviced exited with {self.process.returncode}:\n"
-                                     + self.read_log())
+                                     + log)
 
     def rewrite_config(self, config):
         with open(self.config_path, "w") as f:
@@ -306,6 +331,30 @@ def require_root(why="running a program as another user"):
     client or the daemon as another user (CI runs as root)."""
     if os.geteuid() != 0:
         raise unittest.SkipTest(f"{why} needs root")
+
+
+def temporary_group(test, members=()):
+    """A group added to the user database for test (groupadd, as root),
+    listing members (user names) as its members; groupdel removes it when
+    the test ends. Returns (name, gid)."""
+    require_root("adding a group to the user database")
+    global _groups_added
+    _groups_added += 1
+    name = f"bgs-test-{os.getpid()}-{_groups_added}"
+    command = ["groupadd", "--system", name]
+    if members:
+        command[2:2] = ["--users", ",".join(members)]
+    subprocess.run(command, check=True, capture_output=True, text=True)
+    test.addCleanup(subprocess.run, ["groupdel", name], capture_output=True)
+    return name, grp.getgrnam(name).gr_gid
+
+
+def add_group_member(group, user):
+    """Lists user as a member of group in the user database."""
+    subprocess.run(["gpasswd", "--add", user, group], check=True, capture_output=True)
+
+
+_groups_added = 0
 
 
 def busctl(bus, *args, check=True, user=None, timeout=PATIENCE):
@@ -350,17 +399,32 @@ def get_property(bus, path, name, iface=SERVICE_IFACE):
 
 
 class DBusTestCase(unittest.TestCase):
-    """A test with its own folder and bus; start_daemon() runs bgserviced."""
+    """A test with its own folder and bus; start_daemon() runs bgserviced.
+
+    What setUp() starts is also ended by cleanups (addCleanup), which run
+    even when setUp() fails after starting the bus, a daemon or the test
+    host, when tearDown() does not: nothing a test started outlives it.
+    Each cleanup does nothing when tearDown() did its work already.
+    bus_config is the configuration of the test's dbus-daemon."""
+
+    bus_config = SESSION_CONFIG
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="bgs-test-")
+        self.addCleanup(self.tmp.cleanup)
         self.directory = self.tmp.name
-        self.bus = Bus(self.directory)
+        self.bus = Bus(self.directory, self.bus_config)
+        self.addCleanup(self.bus.close)
         self.daemons = []
+        self.addCleanup(self.close_programs)
 
-    def tearDown(self):
+    def close_programs(self):
+        """Ends every program of self.daemons (bgserviced, the test host)."""
         for daemon in self.daemons:
             daemon.close()
+
+    def tearDown(self):
+        self.close_programs()
         self.bus.close()
         self.tmp.cleanup()
 

@@ -22,8 +22,8 @@ int LLVMFuzzerTestOneInput (const uint8_t  *data,
 
 /* Makes criticals and warnings of GLib and of the code under test fatal,
  * so that a precondition that fails is a crash the fuzzer reports, and
- * drops the messages below them. @allowed_warning (nullable): a warning
- * that may happen and is dropped too. */
-void fuzz_log_init (const char *allowed_warning);
+ * drops the messages below them. @allowed_warnings (nullable): the starts
+ * of warnings that may happen (NULL-terminated); they are dropped too. */
+void fuzz_log_init (const char * const *allowed_warnings);
 
 G_END_DECLS

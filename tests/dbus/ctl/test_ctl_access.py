@@ -5,8 +5,6 @@ Reading is open to everyone; changing takes root, the daemon's user, or a
 user or group of ControlUsers=/ControlGroups=. A refusal exits 2 with a
 message that says what to do, and changes nothing."""
 
-import grp
-
 import ctltest
 import harness
 from ctltest import (ACCESS_HINT, FAILER_LINES, FAILURE, IDLE, NOT_FAILED, NOT_RUNNING, OK,
@@ -135,13 +133,16 @@ class AllowedTest(ctltest.CtlTestCase):
         self.check_nobody_may_change()
 
     def test_control_groups_supplementary(self):
-        # 18: a supplementary group of the caller, not its primary one.
-        users = grp.getgrnam("users").gr_gid
-        self.start_daemon_with("ControlUsers=", "ControlGroups=users")
-        self.assertResult(self.ctl("start", IDLE, user="nobody"), FAILURE, stdout="",
-                          stderr=refused("start", IDLE, "Start"))
+        # 18: a group that lists the caller as a member in the user
+        # database, not its primary one; the groups its process holds do
+        # not count.
+        group, gid = harness.temporary_group(self)
+        self.start_daemon_with("ControlUsers=", f"ControlGroups={group}")
+        self.assertResult(self.ctl("start", IDLE, user="nobody", groups=[gid]), FAILURE,
+                          stdout="", stderr=refused("start", IDLE, "Start"))
         self.assertEqual(self.services()[IDLE], (False, 0))
-        self.check_nobody_may_change(groups=[users])
+        harness.add_group_member(group, "nobody")
+        self.check_nobody_may_change()
 
     def start_daemon_with(self, old, new):
         """bgserviced with old replaced by new in CONFIG."""

@@ -15,6 +15,7 @@ that a product bug shows up even in a test that only watched the bus.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -39,6 +40,28 @@ SERVICE_PREFIX = ROOT_PATH + "/service"
 NO_SUCH_SERVICE = "org.bgservice1.Error.NoSuchService"
 ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+LIMITS_EXCEEDED = "org.freedesktop.DBus.Error.LimitsExceeded"
+UNKNOWN_OBJECT = "org.freedesktop.DBus.Error.UnknownObject"
+
+
+def library_default_limits():
+    """(per caller, in all): the library's default limits on calls that
+    wait for their answer, read from include/bgs-bus.h."""
+    header = os.path.join(harness.program("BGS_DATA_DIR"), "..", "include", "bgs-bus.h")
+    with open(header) as f:
+        text = f.read()
+    return tuple(int(re.search(rf"#define {name} (\d+)", text).group(1))
+                 for name in ("BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER",
+                              "BGS_BUS_DEFAULT_MAX_PENDING"))
+
+
+# A bus whose own limits (those of a stock system bus are 128 pending
+# replies a connection, 256 connections a user, 512 match rules a
+# connection) stay out of the way of the daemon's.
+ROOMY_BUS_CONFIG = harness.bus_config_with_limits(
+    max_replies_per_connection=50000, max_connections_per_user=5000,
+    max_completed_connections=5000, max_match_rules_per_connection=50000,
+    max_incoming_bytes=1000000000, max_outgoing_bytes=1000000000, reply_timeout=600000)
 
 # Error domains as g_quark_to_string() names them, and codes, from GLib
 # itself rather than typed in.
@@ -56,9 +79,11 @@ HOST_FAILURES = sorted([
     ("custom", "bgs-test-error-quark", 42, "the answer was wrong"),
 ])
 
-# Run as other users too: a copy they can read wherever the tree is.
+# Run as other users too: copies they can read wherever the tree is.
 CLIENT = harness.readable_by_all(os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                               "client.py"))
+FLOOD = harness.readable_by_all(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "flood.py"))
 PYTHON = "/usr/bin/python3"
 
 
@@ -385,6 +410,29 @@ def run_client(bus, library, path, interface, method, signature="", *args, user=
     if result.returncode != 0 or not result.stdout.strip():
         raise AssertionError(f"{' '.join(command)} failed ({result.returncode}): {result.stderr}")
     return json.loads(result.stdout)
+
+
+def rss_kib(pid):
+    """The resident memory of process pid in KiB, or None where it says
+    little: under valgrind, or in a build with AddressSanitizer, whose
+    allocator keeps freed memory in quarantine."""
+    if os.environ.get("BGS_UNDER_VALGRIND"):
+        return None
+    with open(f"/proc/{pid}/maps") as f:
+        if "libasan" in f.read():
+            return None
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def wait_for_drops(daemon, count):
+    """Waits until bgserviced (run with --verbose) has dropped the pending
+    calls of count callers that left the bus, by its log."""
+    harness.wait_until(lambda: daemon.read_log().count(" left the bus: dropping ") >= count,
+                       f"the calls of {count} callers that left to be dropped")
 
 
 # ---- introspection -------------------------------------------------------------

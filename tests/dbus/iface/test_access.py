@@ -3,14 +3,22 @@
 org.freedesktop.DBus.Error.AccessDenied for Start, Stop, Cancel, Restart,
 ResetFailed, StartAll and StopAll, and nothing changes, while reading (properties,
 ListServices, GetService, Wait, introspection, ObjectManager) works; with
-ControlUsers= or ControlGroups= naming it (by name or ID, primary or
-supplementary group, also after a SIGHUP reload) it may; the daemon's own
-user may, whoever that is. Clients: busctl, GDBus and python3-dbus, each
-run as the user with setpriv."""
+ControlUsers= or ControlGroups= naming it (by name or ID, also after a
+SIGHUP reload) it may; the daemon's own user may, whoever that is. A
+user's groups are those of the user database (its primary group, the
+groups that list it), not those its process holds, and no signal makes
+the lookup fail: under a storm of SIGHUPs, root is never turned away.
+Clients: busctl, GDBus and python3-dbus, each run as the user with
+setpriv."""
 
 import json
+import os
 import signal
 import subprocess
+import threading
+import time
+
+from gi.repository import GLib
 
 import harness
 import ifacetest
@@ -175,13 +183,46 @@ class AccessTest(ifacetest.IfaceTestCase):
         daemon = self.start(daemon_section(ControlGroups="daemon") + SERVICES)
         self.assert_refused_everything(daemon, "nobody")
 
-    def test_control_groups_by_supplementary_group(self):
-        self.start(daemon_section(ControlGroups="nogroup") + SERVICES)
-        command = ["setpriv", "--reuid=daemon", "--regid=daemon", "--groups=nogroup",
+    def client_as(self, user, group, groups, method, *args):
+        """Calls method of sleeper through GDBus run by setpriv as user, its
+        group and supplementary groups as given (groups: a setpriv
+        --groups= list, or None for --clear-groups); returns the answer."""
+        group_args = ["--clear-groups"] if groups is None else [f"--groups={groups}"]
+        command = ["setpriv", f"--reuid={user}", f"--regid={group}", *group_args,
                    ifacetest.PYTHON, ifacetest.CLIENT, "gdbus", self.bus.address, SLEEPER,
-                   SERVICE_IFACE, "Stop", "s", '"supplementary"']
+                   SERVICE_IFACE, method, *(["s", *map(json.dumps, args)] if args else [])]
         result = subprocess.run(command, capture_output=True, text=True, check=True)
-        self.assertEqual(json.loads(result.stdout), {"reply": [[]]})
+        return json.loads(result.stdout)
+
+    def test_control_groups_ignores_the_groups_a_process_holds(self):
+        # nobody's process holds daemon, as its group and as a
+        # supplementary one, but the user database does not make nobody a
+        # member of daemon: what counts is the database.
+        self.start(daemon_section(ControlGroups="daemon") + SERVICES)
+        for group, groups in (("nogroup", "daemon"), ("daemon", "daemon"), ("daemon", None)):
+            with self.subTest(group=group, groups=groups):
+                answer = self.client_as("nobody", group, groups, "Stop", "not a member")
+                self.assertEqual(answer.get("error"), ACCESS_DENIED, answer)
+        self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "State"), "running")
+
+    def test_control_groups_by_primary_group_in_the_user_database(self):
+        # sync's primary group is nogroup in /etc/passwd; its process here
+        # holds neither that nor any other group of it.
+        self.start(daemon_section(ControlGroups="nogroup") + SERVICES)
+        answer = self.client_as("sync", "daemon", None, "Stop", "primary group")
+        self.assertEqual(answer, {"reply": [[]]})
+        self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "State"), "stopped")
+
+    def test_control_groups_by_membership_in_the_user_database(self):
+        # A group of the test's own lists nobody as a member, once added;
+        # nobody's process never holds it.
+        group, gid = harness.temporary_group(self)
+        self.start(daemon_section(ControlGroups=group) + SERVICES)
+        answer = self.client_as("nobody", "nogroup", str(gid), "Stop", "not listed yet")
+        self.assertEqual(answer.get("error"), ACCESS_DENIED, answer)
+        harness.add_group_member(group, "nobody")
+        self.assertEqual(self.client_as("nobody", "nogroup", None, "Stop", "listed"),
+                         {"reply": [[]]})
         self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "State"), "stopped")
 
     def test_reload_changes_who_may(self):
@@ -232,6 +273,42 @@ class DaemonsOwnUserTest(ifacetest.IfaceTestCase):
         # Root always may.
         self.assertEqual(self.gdbus().call(SLEEPER, SERVICE_IFACE, "Start"), ())
         self.assertEqual(self.gdbus().get(SLEEPER, SERVICE_IFACE, "NTasks"), 2)
+
+
+class SignalStormTest(ifacetest.IfaceTestCase):
+    CALLS = 1000
+
+    def storm(self, pid):
+        """Sends SIGHUP to pid, about one every half millisecond, from a
+        thread, until the test ends."""
+        done = threading.Event()
+
+        def send():
+            while not done.is_set():
+                os.kill(pid, signal.SIGHUP)
+                time.sleep(0.0005)
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(done.set)
+        return done
+
+    def test_root_is_never_refused_while_sighups_arrive(self):
+        daemon = self.start_daemon(SERVICES)
+        client = self.gdbus()
+        done = self.storm(daemon.process.pid)
+        failures = []
+        for number in range(self.CALLS):
+            method, signature, args = (("Start", "", ()), ("Cancel", "s", ("storm",)))[number % 2]
+            try:
+                client.call(IDLE, SERVICE_IFACE, method, signature, args)
+            except GLib.Error as error:
+                failures.append(f"{method}: {error.message}")
+        done.set()
+        self.assertEqual(failures, [], f"{len(failures)} of {self.CALLS} calls failed")
+        self.assertIn("Configuration reloaded", daemon.read_log())
+        self.assert_healthy(client)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,8 @@ class ComparisonTest(ifacetest.IfaceTestCase):
             "StartAll": [],
             "StopAll": [("message", "s", "in"), ("errors", "a(ssis)", "out")],
         })
-        self.assertEqual(manager["properties"], {"Version": ("s", "read", "const")})
+        self.assertEqual(manager["properties"], {"Version": ("s", "read", "const"),
+                                                 "LostReplies": ("u", "read", "true")})
         self.assertEqual(manager["signals"], {})
 
     def test_differences_are_seen(self):

@@ -90,7 +90,8 @@ class ManagerTest(ifacetest.IfaceTestCase):
                                  capture_output=True, text=True, check=True).stdout.split()
         version = client.get(ROOT_PATH, MANAGER_IFACE, "Version")
         self.assertEqual(printed, ["bgserviced", version])
-        self.assertEqual(client.get_all(ROOT_PATH, MANAGER_IFACE), {"Version": version})
+        self.assertEqual(client.get_all(ROOT_PATH, MANAGER_IFACE),
+                         {"Version": version, "LostReplies": 0})
         self.assertEqual(harness.get_property(self.bus, ROOT_PATH, "Version", MANAGER_IFACE),
                          version)
 
