@@ -165,14 +165,18 @@ SESSION_CONFIG = """\
 class Bus:
     """A private dbus-daemon, open to every user of the machine (so that a
     client run as nobody reaches it and meets the daemon's own access
-    checks)."""
+    checks). extra: more of its configuration, XML put at the end of the
+    <busconfig> element, such as limits
+    (<limit name="max_replies_per_connection">128</limit>) or policies."""
 
-    def __init__(self, directory, config=SESSION_CONFIG):
+    def __init__(self, directory, config=SESSION_CONFIG, extra=""):
         self.directory = directory
         self.socket = os.path.join(directory, "bus")
         config_path = os.path.join(directory, "bus.conf")
+        text = config.format(socket=self.socket)
+        text = text.replace("</busconfig>", f"{extra}\n</busconfig>")
         with open(config_path, "w") as f:
-            f.write(config.format(socket=self.socket))
+            f.write(text)
         os.chmod(directory, 0o755)
         self.process = subprocess.Popen(
             ["dbus-daemon", "--config-file", config_path, "--nofork", "--print-address"],
@@ -350,12 +354,15 @@ def get_property(bus, path, name, iface=SERVICE_IFACE):
 
 
 class DBusTestCase(unittest.TestCase):
-    """A test with its own folder and bus; start_daemon() runs bgserviced."""
+    """A test with its own folder and bus; start_daemon() runs bgserviced.
+    bus_extra: more configuration of the bus, see Bus."""
+
+    bus_extra = ""
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="bgs-test-")
         self.directory = self.tmp.name
-        self.bus = Bus(self.directory)
+        self.bus = Bus(self.directory, extra=self.bus_extra)
         self.daemons = []
 
     def tearDown(self):

@@ -262,11 +262,13 @@ class CallMonitor:
         self.process.stderr.close()
 
 
-def drain_notify(notify, done):
-    """Reads the datagrams of notify until done is set."""
+def drain_notify(notify, done, ready):
+    """Reads the datagrams of notify until done is set; sets ready once
+    one said READY=1."""
     while not done.is_set():
         try:
-            notify.receive(timeout=0.1)
+            if "READY=1" in notify.receive(timeout=0.1):
+                ready.set()
         except (socket.timeout, OSError):
             pass
 
@@ -401,21 +403,24 @@ class CtlTestCase(harness.DBusTestCase):
 
     def start_daemon(self, config=CONFIG, **kwargs):
         """bgserviced, once it told systemd READY=1: its name owned and
-        its services started. What it tells afterwards is read and
-        dropped, as systemd reads it: a datagram socket holds only
+        its services started. What it tells is read from its start on
+        and dropped, as systemd reads it: a datagram socket holds only
         net.unix.max_dgram_qlen (often 10) unread messages, and the
-        daemon's sd_notify() blocks once it is full."""
+        daemon's sd_notify() blocks once it is full (it tells a STATUS
+        for each service it adds)."""
         notify = harness.Notify(tempfile.mkdtemp(dir=self.directory))
         self.addCleanup(notify.close)
         env = dict(kwargs.pop("env", None) or {})
         env["NOTIFY_SOCKET"] = notify.path
-        daemon = super().start_daemon(config, env=env, **kwargs)
-        notify.wait_for("READY=1")
         done = threading.Event()
-        drainer = threading.Thread(target=drain_notify, args=(notify, done), daemon=True)
+        ready = threading.Event()
+        drainer = threading.Thread(target=drain_notify, args=(notify, done, ready), daemon=True)
         drainer.start()
         self.addCleanup(drainer.join)
         self.addCleanup(done.set)
+        daemon = super().start_daemon(config, env=env, **kwargs)
+        if not ready.wait(harness.PATIENCE):
+            raise AssertionError(f"no READY=1 from the daemon; it sent {notify.messages}")
         return daemon
 
     def start_standard_daemon(self, extra=""):
