@@ -29,7 +29,11 @@ struct _BgsdChild
   gboolean     terminating;  /* we sent the signal that ends it */
   gboolean     exited;       /* the leader was reaped: its PID is free */
   GSource     *kill_timer;   /* (owned) (nullable) */
+  GList        link;         /* in every_child */
 };
+
+/* Every child not freed yet, for bgsd_child_kill_all(). */
+static GQueue every_child = G_QUEUE_INIT;
 
 static void
 become_group_leader (gpointer user_data)
@@ -75,6 +79,8 @@ bgsd_child_spawn (const char * const  *argv,
   self->process = g_steal_pointer (&process);
   self->output = g_steal_pointer (&output);
   self->command = g_strdup (command);
+  self->link.data = self;
+  g_queue_push_tail_link (&every_child, &self->link);
   identifier = g_subprocess_get_identifier (self->process);
   /* GLib reaps in its worker thread: a command that ends at once may be
    * gone already, its PID free. Then there is no group left to signal. */
@@ -194,6 +200,7 @@ bgsd_child_wait_finish (BgsdChild     *self,
 void
 bgsd_child_free (BgsdChild *self)
 {
+  g_queue_unlink (&every_child, &self->link);
   if (self->kill_timer != NULL)
     g_source_destroy (self->kill_timer);
   g_clear_pointer (&self->kill_timer, g_source_unref);
@@ -201,4 +208,33 @@ bgsd_child_free (BgsdChild *self)
   g_clear_pointer (&self->output, bgsd_output_free);
   g_free (self->command);
   g_free (self);
+}
+
+/*
+ * For a daemon that may not wait any longer: SIGKILL at once to the group
+ * of every child whose leader has not been reaped. Each ends as a
+ * terminated child does, cancelled. Returns how many groups were killed.
+ */
+guint
+bgsd_child_kill_all (void)
+{
+  guint killed = 0;
+
+  for (GList *l = every_child.head; l != NULL; l = l->next)
+    {
+      BgsdChild *self = l->data;
+
+      if (self->exited)
+        continue;
+      if (self->kill_timer != NULL)
+        {
+          g_source_destroy (self->kill_timer);
+          g_clear_pointer (&self->kill_timer, g_source_unref);
+        }
+      self->terminating = TRUE;
+      signal_group (self, SIGKILL);
+      killed++;
+    }
+
+  return killed;
 }

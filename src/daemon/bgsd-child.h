@@ -22,6 +22,7 @@ void       bgsd_child_terminate  (BgsdChild           *self,
                                   guint                timeout_ms);
 GPid       bgsd_child_get_pid    (BgsdChild           *self);
 void       bgsd_child_free       (BgsdChild           *self);
+guint      bgsd_child_kill_all   (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsdChild, bgsd_child_free)
 
