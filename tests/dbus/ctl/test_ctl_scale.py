@@ -14,7 +14,6 @@ import ctltest
 import harness
 from busrecord import BusRecord, limit
 from ctltest import NOT_RUNNING, OK
-from harness import BUS_NAME
 
 CALLS = 10_000
 IN_FLIGHT = 64
