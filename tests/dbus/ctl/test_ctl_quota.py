@@ -362,6 +362,25 @@ class DaemonNotAnsweringTest(QuotaTestCase):
                     os.kill(self.daemon.process.pid, signal.SIGCONT)
                 self.assertResult(result, FAILURE, stdout="", stderr=self.no_reply(action))
 
+    def test_killed_in_the_middle(self):
+        # The daemon dies while the command waits for its replies: the bus
+        # answers each call in flight that its recipient left.
+        gone = "Message recipient disconnected from message bus without replying"
+        for args, member, count, action in (
+                (["list"], "GetManagedObjects", 1, "list the services"),
+                (["status", *SOME], "GetService", IN_FLIGHT, f"look up “{SOME[0]}”")):
+            with self.subTest(args=args[:1]):
+                record = self.record()
+                os.kill(self.daemon.process.pid, signal.SIGSTOP)
+                client = self.ctl_background(*args)
+                record.wait_for_calls(member, count)
+                self.kill_daemon(self.daemon)
+                result = client.finish()
+                self.assertResult(result, FAILURE, stdout="", stderr=(
+                    f"bgservicectl: no reply from bgserviced (org.bgservice1 on the bus at "
+                    f"{self.bus.address}) to {action}: {gone}\n"))
+                self.daemon = self.start_daemon(CONFIG)
+
 
 class NoObjectManagerTest(QuotaTestCase):
     """list when the bus's policy does not let GetManagedObjects through
