@@ -158,6 +158,14 @@ def as_user(command, user, groups=None):
             *group_args, *command]
 
 
+def shorten(command, most=12):
+    """command for a message: its first arguments, and how many more (a
+    command may name thousands of services)."""
+    if len(command) <= most:
+        return command
+    return command[:most] + [f"… {len(command) - most} more"]
+
+
 class Result:
     """How a run of bgservicectl ended. status: the exit status, or minus
     the signal that killed it (as subprocess tells)."""
@@ -173,7 +181,7 @@ class Result:
         self.stderr = err.decode("utf-8")
 
     def describe(self):
-        return (f"{' '.join(self.command)}\n  exit status {self.status} after "
+        return (f"{' '.join(shorten(self.command))}\n  exit status {self.status} after "
                 f"{self.elapsed:.2f} s\n  stdout {self.stdout!r}\n  stderr {self.stderr!r}")
 
 
@@ -499,7 +507,7 @@ class CtlTestCase(harness.DBusTestCase):
             completed = subprocess.run(command, capture_output=True, timeout=timeout,
                                        env=client_env(env, drop_env))
         except subprocess.TimeoutExpired as error:
-            raise AssertionError(f"{command} still ran after {timeout} s "
+            raise AssertionError(f"{shorten(command)} still ran after {timeout} s "
                                  f"(stdout {error.stdout!r}, stderr {error.stderr!r})")
         return Result([os.fsdecode(part) for part in command], completed.returncode,
                       completed.stdout, completed.stderr, time.monotonic() - started)

@@ -326,8 +326,10 @@ class DaemonNotAnsweringTest(QuotaTestCase):
         for result, action in results:
             self.assertResult(result, FAILURE, stdout="", stderr=self.no_reply(action))
             # Once a call timed out, the calls not sent yet are not sent:
-            # one timeout, not one for each window of calls.
-            self.assertLess(result.elapsed, 3 * 2, result.describe())
+            # one timeout (2 s), not one for each window of 64 calls (5
+            # windows and more here; list makes one call).
+            if result.command[2] != "list":
+                self.assertLess(result.elapsed, 4 * 2, result.describe())
 
     def answer_then_hold(self, record, client, count):
         """Lets the daemon answer the first count calls of client, then
