@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "bgsd-daemon.h"
+#include "bgsd-spawn.h"
 #include "bgsd-stderr.h"
 
 /* How long command output still queued at exit may take to reach stderr. */
@@ -164,6 +165,8 @@ main (int   argc,
   options.bus_address = args.address;
   options.bus_name = args.bus_name;
   options.config_path = args.config;
+
+  bgsd_spawn_init ();
 
   status = bgsd_daemon_run (&options, config);
   bgsd_stderr_finish (STDERR_EXIT_TIMEOUT_MS);
