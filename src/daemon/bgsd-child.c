@@ -29,6 +29,7 @@
 
 #include "bgsd-child.h"
 #include "bgsd-config.h"
+#include "bgsd-guardian.h"
 #include "bgsd-output.h"
 #include "bgsd-reaper.h"
 #include "bgsd-spawn.h"
@@ -159,7 +160,8 @@ kill_and_reap (GPid pid)
     ;
 }
 
-/* Spawns the leader, with its output, and has the reaper follow it. */
+/* Spawns the leader, with its output, and has the reaper follow it. The
+ * guardian learns the new group before the spawn counts as over. */
 static gboolean
 spawn_leader (BgsdChild  *self,
               GError    **error)
@@ -171,11 +173,13 @@ spawn_leader (BgsdChild  *self,
   if (self->output == NULL)
     return FALSE;
 
+  bgsd_guardian_spawn_begin ();
   pid = bgsd_spawn_process ((const char * const *) self->argv, fds, G_N_ELEMENTS (fds), error);
   close (fds[STDOUT_FILENO]);
   close (fds[STDERR_FILENO]);
   if (pid != 0)
     self->watch = bgsd_reaper_watch (pid, on_leader_ended, self, error);
+  bgsd_guardian_spawn_end ();
 
   if (pid != 0 && self->watch == NULL)
     kill_and_reap (pid);

@@ -10,6 +10,14 @@
  * source in every iteration). Reaping goes through the pidfd too
  * (waitid(P_PIDFD)): only the daemon's own commands are reaped, never a
  * child that other code in the process started and waits for.
+ *
+ * While it follows a command, the reaper tells the guardian its process
+ * group (bgsd-guardian.c), and takes it back before reaping the leader.
+ *
+ * Without pidfds (pidfd_open() fails with ENOSYS: Linux before 5.3, or
+ * valgrind), each command gets a GLib child watch instead, a source of its
+ * own, which reaps before it reports: the guardian then forgets the group,
+ * and a terminated command's leftovers are killed, just after the reap.
  */
 #include "config.h"
 
@@ -23,6 +31,7 @@
 #include <glib-unix.h>
 #include <gio/gio.h>
 
+#include "bgsd-guardian.h"
 #include "bgsd-reaper.h"
 
 /* The most ended processes one dispatch takes. */
@@ -31,7 +40,8 @@
 struct _BgsdReaperWatch
 {
   GPid            pid;
-  int             pidfd;
+  int             pidfd;       /* -1 with a child watch */
+  guint           guard_slot;
   BgsdReaperFunc  func;        /* (nullable): NULL once forgotten */
   gpointer        user_data;
 };
@@ -45,7 +55,18 @@ typedef struct
 
 static Reaper reaper = { .epoll_fd = -1 };
 
-/* Calls the watch's function, reaps, and frees the watch. */
+/* The process has ended: the guardian forgets it, and the function is told. */
+static void
+report (BgsdReaperWatch *watch,
+        int              code,
+        int              status)
+{
+  bgsd_guardian_remove (watch->guard_slot);
+  if (watch->func != NULL)
+    watch->func (code, status, watch->user_data);
+}
+
+/* Reports the end of the watch's process, reaps it, and frees the watch. */
 static void
 reap (BgsdReaperWatch *watch)
 {
@@ -64,9 +85,7 @@ reap (BgsdReaperWatch *watch)
   else
     g_warning ("PID %d ended but was reaped elsewhere: %s", (int) watch->pid, g_strerror (errno));
 
-  if (watch->func != NULL)
-    watch->func (code, status, watch->user_data);
-
+  report (watch, code, status);
   waitid (P_PIDFD, watch->pidfd, &info, WEXITED | WNOHANG);
   /* Out of the set first: closing would not do it while a command being
    * spawned still holds a copy of the pidfd, until its exec closes it. */
@@ -111,6 +130,61 @@ ensure_epoll (GError **error)
   return TRUE;
 }
 
+static void
+on_child_exited (GPid     pid,
+                 gint     wait_status,
+                 gpointer user_data)
+{
+  BgsdReaperWatch *watch = user_data;
+
+  if (WIFEXITED (wait_status))
+    report (watch, CLD_EXITED, WEXITSTATUS (wait_status));
+  else
+    report (watch, WCOREDUMP (wait_status) ? CLD_DUMPED : CLD_KILLED, WTERMSIG (wait_status));
+  g_free (watch);
+}
+
+/* Without pidfds: a GLib child watch, which reaps on its own. */
+static void
+watch_without_pidfd (BgsdReaperWatch *watch)
+{
+  GSource *source = g_child_watch_source_new (watch->pid);
+
+  watch->pidfd = -1;
+  g_source_set_callback (source, G_SOURCE_FUNC (on_child_exited), watch, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_source_unref (source);
+}
+
+/* Puts the watch's process in the epoll set, or without pidfds under a
+ * child watch. */
+static gboolean
+follow (BgsdReaperWatch  *watch,
+        GError          **error)
+{
+  struct epoll_event event = { .events = EPOLLIN, .data.ptr = watch };
+  int saved;
+
+  if (!ensure_epoll (error))
+    return FALSE;
+
+  watch->pidfd = pidfd_open (watch->pid, 0);
+  if (watch->pidfd < 0 && errno == ENOSYS)
+    {
+      watch_without_pidfd (watch);
+      return TRUE;
+    }
+  if (watch->pidfd >= 0 && epoll_ctl (reaper.epoll_fd, EPOLL_CTL_ADD, watch->pidfd, &event) == 0)
+    return TRUE;
+
+  saved = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+               "Cannot follow PID %d: %s", (int) watch->pid, g_strerror (saved));
+  if (watch->pidfd >= 0)
+    close (watch->pidfd);
+  return FALSE;
+}
+
 /*
  * Follows @pid, a child of the daemon that leads its own process group,
  * until it ends: then calls @func (see BgsdReaperFunc) and reaps it.
@@ -123,40 +197,18 @@ bgsd_reaper_watch (GPid             pid,
                    gpointer         user_data,
                    GError         **error)
 {
-  struct epoll_event event = { .events = EPOLLIN };
-  BgsdReaperWatch *watch;
-  int pidfd;
+  BgsdReaperWatch *watch = g_new0 (BgsdReaperWatch, 1);
 
-  if (!ensure_epoll (error))
-    return NULL;
-
-  pidfd = pidfd_open (pid, 0);
-  if (pidfd < 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot follow PID %d: %s", (int) pid, g_strerror (saved));
-      return NULL;
-    }
-
-  watch = g_new0 (BgsdReaperWatch, 1);
   watch->pid = pid;
-  watch->pidfd = pidfd;
   watch->func = func;
   watch->user_data = user_data;
-  event.data.ptr = watch;
-  if (epoll_ctl (reaper.epoll_fd, EPOLL_CTL_ADD, pidfd, &event) < 0)
+  if (!follow (watch, error))
     {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot follow PID %d: %s", (int) pid, g_strerror (saved));
-      close (pidfd);
       g_free (watch);
       return NULL;
     }
 
+  watch->guard_slot = bgsd_guardian_add (pid);
   return watch;
 }
 
