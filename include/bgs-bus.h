@@ -54,5 +54,8 @@ void        bgs_bus_allow_gid       (BgsBus      *self,
                                      guint32      gid);
 BGS_AVAILABLE_IN_ALL
 void        bgs_bus_clear_allowed   (BgsBus      *self);
+BGS_AVAILABLE_IN_ALL
+void        bgs_bus_refuse_changes  (BgsBus      *self,
+                                     const char  *reason);
 
 G_END_DECLS

@@ -64,6 +64,16 @@
 #define BGS_BUS_ERROR_NO_SUCH_SERVICE "org.bgservice1.Error.NoSuchService"
 
 /**
+ * BGS_BUS_ERROR_SHUTTING_DOWN:
+ *
+ * The D-Bus error name of a call that would change state while the
+ * program shuts down: nothing changes (see bgs_bus_refuse_changes()).
+ *
+ * Since: 0.1
+ */
+#define BGS_BUS_ERROR_SHUTTING_DOWN "org.bgservice1.Error.ShuttingDown"
+
+/**
  * BGS_BUS_ERROR_ENTRY_TYPE:
  *
  * The D-Bus signature of one failure in an error list: what failed (a task,

@@ -59,6 +59,50 @@ caller_in_allowed_group (BgsBus       *self,
   return FALSE;
 }
 
+/* ---- shutting down --------------------------------------------------- */
+
+/* Once bgs_bus_refuse_changes() was called, no caller may change state:
+ * sets @error to ShuttingDown and returns TRUE. */
+static gboolean
+refuse_while_shutting_down (BgsBus         *self,
+                            sd_bus_message *call,
+                            sd_bus_error   *error)
+{
+  if (self->refusal == NULL)
+    return FALSE;
+
+  sd_bus_error_setf (error, BGS_BUS_ERROR_SHUTTING_DOWN, "%s; %s is refused",
+                     self->refusal, sd_bus_message_get_member (call));
+  return TRUE;
+}
+
+/**
+ * bgs_bus_refuse_changes:
+ * @self: a #BgsBus
+ * @reason: why, for the callers: "bgserviced is shutting down"
+ *
+ * From now on, every method that changes state (Start, Stop, Cancel,
+ * Restart, ResetFailed, StartAll, StopAll) fails at once for every caller
+ * with %BGS_BUS_ERROR_SHUTTING_DOWN and @reason in its message, and
+ * nothing changes. A Restart whose stop was under way is answered with
+ * that error once the run ended, without starting the service again.
+ * Reading goes on as before. Meant for a program that is shutting down:
+ * it stops its services itself, and no call should start one again. There
+ * is no way back.
+ *
+ * Since: 0.1
+ */
+void
+bgs_bus_refuse_changes (BgsBus     *self,
+                        const char *reason)
+{
+  g_return_if_fail (BGS_IS_BUS (self));
+  g_return_if_fail (reason != NULL);
+
+  g_free (self->refusal);
+  self->refusal = g_strdup (reason);
+}
+
 /*
  * Decides whether the sender of @call may change state. When it may not,
  * sets @error to AccessDenied, saying who asked and who may.
@@ -71,6 +115,9 @@ bgs_bus_authorize (BgsBus         *self,
   g_autoptr(sd_bus_creds) creds = NULL;
   uid_t uid;
   int r;
+
+  if (refuse_while_shutting_down (self, call, error))
+    return FALSE;
 
   r = sd_bus_query_sender_creds (call,
                                  SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID |

@@ -34,6 +34,12 @@ bgs_pending_call_get_message (BgsPendingCall *self)
   return self->call;
 }
 
+BgsBus *
+bgs_pending_call_get_bus (BgsPendingCall *self)
+{
+  return self->bus;
+}
+
 /* Replies with the a(ssis) of @error, unless the connection is gone. */
 void
 bgs_pending_call_reply_errors (BgsPendingCall *self,
@@ -46,6 +52,25 @@ bgs_pending_call_reply_errors (BgsPendingCall *self,
    * reads properties once answered sees them up to date. */
   bgs_bus_flush_changes (self->bus);
   bgs_bus_reply_error_list (self->call, error);
+}
+
+/* Fails the call with the D-Bus error @name, unless the connection is
+ * gone; the state the operation left is announced first, as above. */
+void
+bgs_pending_call_fail (BgsPendingCall *self,
+                       const char     *name,
+                       const char     *format,
+                       ...)
+{
+  va_list args;
+
+  if (!bgs_bus_is_connected (self->bus))
+    return;
+
+  bgs_bus_flush_changes (self->bus);
+  va_start (args, format);
+  sd_bus_reply_method_errorfv (self->call, name, format, args);
+  va_end (args);
 }
 
 void

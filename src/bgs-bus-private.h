@@ -26,6 +26,7 @@ struct _BgsBus
   gulong        removed_handler;
   GArray       *allowed_uids;     /* (element-type guint32) */
   GArray       *allowed_gids;     /* (element-type guint32) */
+  char         *refusal;          /* (owned) (nullable): why changes are refused */
   GQueue        changed;          /* (element-type BgsExportedService): properties to announce */
   GQueue        ended;            /* (element-type RunWatch): runs ended, to deliver */
   GSource      *flush_source;     /* (owned) (nullable) */
@@ -81,8 +82,13 @@ typedef struct _BgsPendingCall BgsPendingCall;
 BgsPendingCall *bgs_pending_call_new     (BgsBus         *bus,
                                           sd_bus_message *call);
 sd_bus_message *bgs_pending_call_get_message (BgsPendingCall *self);
+BgsBus         *bgs_pending_call_get_bus (BgsPendingCall *self);
 void            bgs_pending_call_reply_errors (BgsPendingCall *self,
                                                const GError   *error);
+void            bgs_pending_call_fail    (BgsPendingCall *self,
+                                          const char     *name,
+                                          const char     *format,
+                                          ...) G_GNUC_PRINTF (3, 4);
 void            bgs_pending_call_free    (BgsPendingCall *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsPendingCall, bgs_pending_call_free)

@@ -144,14 +144,34 @@ reply_with_failures (BgsService   *service,
   bgs_pending_call_reply_errors (pending, failures);
 }
 
-/* Restart, once the run it stopped has ended: start again, then answer. */
+/*
+ * Restart, once the run it stopped has ended: starts the service that has
+ * the name now, then answers with the stopped run's failures. The owner
+ * may have replaced the service meanwhile (the new one starts) or removed
+ * it (nothing starts: NoSuchService); once changes are refused, nothing
+ * starts either (ShuttingDown).
+ */
 static void
 start_and_reply (BgsService   *service,
                  const GError *failures,
                  gpointer      user_data)
 {
-  bgs_service_start (service);
-  reply_with_failures (service, failures, user_data);
+  g_autoptr(BgsPendingCall) pending = user_data;
+  BgsBus *bus = bgs_pending_call_get_bus (pending);
+  const char *name = bgs_service_get_name (service);
+  BgsExportedService *now = g_hash_table_lookup (bus->exported, name);
+
+  if (bus->refusal != NULL)
+    bgs_pending_call_fail (pending, BGS_BUS_ERROR_SHUTTING_DOWN,
+                           "%s; “%s” was stopped and is not started again", bus->refusal, name);
+  else if (now == NULL)
+    bgs_pending_call_fail (pending, BGS_BUS_ERROR_NO_SUCH_SERVICE,
+                           "“%s” was removed while it stopped; it is not started again", name);
+  else
+    {
+      bgs_service_start (bgs_exported_service_get_service (now));
+      bgs_pending_call_reply_errors (pending, failures);
+    }
 }
 
 /*

@@ -447,6 +447,7 @@ bgs_bus_finalize (GObject *object)
   g_clear_pointer (&self->exported, g_hash_table_unref);
   g_array_unref (self->allowed_uids);
   g_array_unref (self->allowed_gids);
+  g_free (self->refusal);
 
   G_OBJECT_CLASS (bgs_bus_parent_class)->finalize (object);
 }

@@ -361,13 +361,14 @@ bgsd_child_terminate (BgsdChild *self,
 }
 
 /*
- * Sends SIGKILL now to the process group of every command the daemon runs,
- * exec and timer ones alike, and keeps the commands still waiting for their
- * spawn from starting. Each ends as stopped (G_IO_ERROR_CANCELLED), through
- * its callback, as the main loop goes on.
+ * For a daemon that may not wait any longer: SIGKILL now to the process
+ * group of every command the daemon runs, exec and timer ones alike, and
+ * the commands still waiting for their spawn never start. Each ends as
+ * stopped (G_IO_ERROR_CANCELLED), through its callback, as the main loop
+ * goes on. Returns how many groups were killed.
  */
-void
-bgsd_children_kill_all (void)
+guint
+bgsd_child_kill_all (void)
 {
   for (GList *l = children.queue.head; l != NULL; l = l->next)
     ((BgsdChild *) l->data)->terminating = TRUE;
@@ -380,6 +381,8 @@ bgsd_children_kill_all (void)
       drop_kill_timer (child);
       signal_group (child, SIGKILL);
     }
+
+  return children.running.length;
 }
 
 /* Frees @self; one still running is killed, as nobody would watch it. */
@@ -403,3 +406,4 @@ bgsd_child_free (BgsdChild *self)
   g_free (self->name);
   g_free (self);
 }
+

@@ -20,7 +20,7 @@ void       bgsd_child_terminate   (BgsdChild           *self,
                                    guint                timeout_ms);
 void       bgsd_child_free        (BgsdChild           *self);
 
-void       bgsd_children_kill_all (void);
+guint      bgsd_child_kill_all    (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsdChild, bgsd_child_free)
 

@@ -823,6 +823,45 @@ set_syntax_error (GError       **error,
                parser->origin, key_file_error->message);
 }
 
+/*
+ * GKeyFile reads a C string, which a NUL byte ends: what follows would be
+ * dropped without a word. So the raw bytes are checked first, NUL bytes
+ * and bytes that are not UTF-8 alike, and the first bad one is named by
+ * its line and column (in bytes).
+ */
+static gboolean
+check_text (const Parser  *parser,
+            const char    *data,
+            gsize          length,
+            GError       **error)
+{
+  const char *bad = NULL;
+  const char *line_start = data;
+  guint line = 1;
+
+  if (g_utf8_validate_len (data, length, &bad))
+    return TRUE;
+
+  for (const char *p = data; p < bad; p++)
+    if (*p == '\n')
+      {
+        line++;
+        line_start = p + 1;
+      }
+
+  if (*bad == '\0')
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING,
+                 "%s: line %u, column %u: a NUL byte; a configuration is text, "
+                 "and nothing after it would be read", parser->origin, line,
+                 (guint) (bad - line_start) + 1);
+  else
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING,
+                 "%s: line %u, column %u: byte 0x%02x is not valid UTF-8; "
+                 "write the file in UTF-8", parser->origin, line,
+                 (guint) (bad - line_start) + 1, (guchar) *bad);
+  return FALSE;
+}
+
 static BgsdConfig *
 config_new (const char *origin)
 {
@@ -883,16 +922,13 @@ bgsd_config_load_data (const char  *data,
 {
   g_autoptr(BgsdConfig) config = config_new (origin);
   g_autoptr(GError) local = NULL;
-  g_autofree char *text = g_strndup (data, length);
+  g_autofree char *text = NULL;
   Parser parser = { origin, base_dir, config->keyfile };
 
-  if (!g_utf8_validate (text, -1, NULL))
-    {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_UNKNOWN_ENCODING,
-                   "%s: not valid UTF-8 text", origin);
-      return NULL;
-    }
+  if (!check_text (&parser, data, length, error))
+    return NULL;
 
+  text = g_strndup (data, length);
   if (!g_key_file_load_from_data (config->keyfile, text, (gsize) -1, G_KEY_FILE_NONE, &local))
     {
       set_syntax_error (error, &parser, text, local);

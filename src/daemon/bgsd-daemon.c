@@ -4,8 +4,10 @@
  * BgsdDaemon puts a configuration to work: a BgsManager holding one
  * service per [Service] group, exported on D-Bus by a BgsBus under the
  * configured name, with systemd told at each step. SIGTERM and SIGINT stop
- * every service and end the loop; SIGHUP reloads the configuration,
- * applying added, removed and changed services.
+ * every service and end the loop, and a second one kills what still runs;
+ * SIGHUP reloads the configuration, and one during a reload asks for one
+ * more reload after it. Which services exist and may run is decided by
+ * the BgsdAuthority (bgsd-authority.c).
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 
 #include <glib-unix.h>
 
+#include "bgsd-authority.h"
 #include "bgsd-daemon.h"
 #include "bgsd-notify.h"
 #include "bgsd-services.h"
@@ -22,16 +25,29 @@ typedef struct
   const BgsdDaemonOptions *options;
   GMainLoop               *loop;
   BgsManager              *manager;
+  BgsdAuthority           *authority;
   BgsBus                  *bus;
   BgsdConfig              *config;
   char                    *owned_name;
   int                      exit_status;
-  gboolean                 stopping;
   gboolean                 reloading;
-  guint                    replacing;  /* services a reload is still stopping */
+  gboolean                 reload_again;    /* a SIGHUP came during the reload */
+  guint                    reload_source;   /* the reload asked for meanwhile */
+  guint                    finish_source;   /* every service stopped: exit */
+  guint                    give_up_source;  /* killed: the last wait */
 } BgsdDaemon;
 
 #define DEFAULT_CONFIG_PATH SYSCONFDIR "/bgservice/bgserviced.conf"
+
+/* Once every command was killed, how long the daemon still waits for the
+ * work that no signal ends (a module's thread that ignores cancellation). */
+#define KILL_PATIENCE_MS 1000
+
+static gboolean
+is_stopping (BgsdDaemon *daemon)
+{
+  return bgsd_authority_get_phase (daemon->authority) != BGSD_PHASE_SERVING;
+}
 
 /* ---- status ---------------------------------------------------------- */
 
@@ -49,20 +65,11 @@ update_status (BgsdDaemon *daemon)
       failed += bgs_service_get_state (services->pdata[i]) == BGS_SERVICE_STATE_FAILED;
     }
 
-  if (daemon->stopping)
+  if (is_stopping (daemon))
     status = g_strdup_printf ("Stopping: %u of %u services still running", running, services->len);
   else
     status = g_strdup_printf ("%u services, %u running, %u failed", services->len, running, failed);
   bgsd_notify_status (status);
-}
-
-static gboolean
-cancel_late_start (gpointer user_data)
-{
-  BgsService *service = user_data;
-
-  bgs_service_cancel (service, "the daemon is stopping");
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -71,13 +78,6 @@ on_member_state_changed (BgsService *service,
                          BgsdDaemon *daemon)
 {
   update_status (daemon);
-
-  /* Started while the daemon stops, by a call that came meanwhile (Start,
-   * StartAll, Restart): cancelled too, once its start is over (a cancel
-   * leaves alone the tasks created after it), so that the stop ends. */
-  if (daemon->stopping && bgs_service_get_state (service) == BGS_SERVICE_STATE_RUNNING)
-    g_idle_add_full (G_PRIORITY_DEFAULT, cancel_late_start, g_object_ref (service),
-                     g_object_unref);
 }
 
 static void
@@ -133,47 +133,6 @@ log_last_failures (BgsService *service)
     }
 
   return failures->len > 0;
-}
-
-/* ---- services -------------------------------------------------------- */
-
-static gboolean
-add_service (BgsdDaemon               *daemon,
-             const BgsdServiceConfig  *service_config,
-             gboolean                  start,
-             GError                  **error)
-{
-  g_autoptr(BgsService) service = bgsd_service_create (daemon->config, service_config, error);
-
-  if (service == NULL || !bgs_manager_add (daemon->manager, service, error))
-    return FALSE;
-
-  if (start && service_config->auto_start)
-    bgs_service_start (service);
-  return TRUE;
-}
-
-static gboolean
-add_services (BgsdDaemon  *daemon,
-              GError     **error)
-{
-  for (guint i = 0; i < daemon->config->services->len; i++)
-    if (!add_service (daemon, daemon->config->services->pdata[i], FALSE, error))
-      return FALSE;
-
-  return TRUE;
-}
-
-static void
-start_auto_services (BgsdDaemon *daemon)
-{
-  for (guint i = 0; i < daemon->config->services->len; i++)
-    {
-      const BgsdServiceConfig *config = daemon->config->services->pdata[i];
-
-      if (config->auto_start)
-        bgs_service_start (bgs_manager_lookup (daemon->manager, config->name));
-    }
 }
 
 /* ---- the bus ----------------------------------------------------------- */
@@ -252,15 +211,10 @@ claim_bus_name (BgsdDaemon  *daemon,
 
 /* ---- stopping -------------------------------------------------------- */
 
-static void on_all_stopped (GObject      *source,
-                            GAsyncResult *result,
-                            gpointer      user_data);
-
 /*
  * Every service stopped, and what the stop left to do at default priority
  * is done: the bus has announced the last states and answered the calls
- * waiting for the runs the stop ended (Wait, Stop, Restart, StopAll). A
- * Restart answered then started its service again: that is stopped too.
+ * waiting for the runs the stop ended (Wait, Stop, Restart, StopAll).
  *
  * The daemon leaves failed work behind when the last run of a service had
  * failures: the run the stop ended, or an earlier one that left the
@@ -271,16 +225,9 @@ static gboolean
 finish_stopping (gpointer user_data)
 {
   BgsdDaemon *daemon = user_data;
-  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
 
-  if (bgs_service_is_running (BGS_SERVICE (daemon->manager)))
-    {
-      bgs_service_stop_async (BGS_SERVICE (daemon->manager), "the daemon is stopping", NULL,
-                              on_all_stopped, daemon);
-      return G_SOURCE_REMOVE;
-    }
-
-  services = bgs_manager_list (daemon->manager);
+  daemon->finish_source = 0;
   for (guint i = 0; i < services->len; i++)
     if (log_last_failures (services->pdata[i]))
       daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
@@ -295,28 +242,67 @@ on_all_stopped (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
+  BgsdDaemon *daemon = user_data;
+
   bgs_service_stop_finish (BGS_SERVICE (source), result, NULL);
-  g_idle_add_full (G_PRIORITY_LOW, finish_stopping, user_data, NULL);
+  daemon->finish_source = g_idle_add_full (G_PRIORITY_LOW, finish_stopping, daemon, NULL);
 }
 
+/* The shutdown: from now on calls that would change a service fail, and
+ * every service stops. */
 static void
 stop_daemon (BgsdDaemon *daemon,
              const char *why)
 {
-  if (daemon->stopping)
-    return;
-
   g_message ("Stopping every service: %s", why);
-  daemon->stopping = TRUE;
+  bgsd_authority_shut_down (daemon->authority, daemon->bus, why, on_all_stopped, daemon);
   bgsd_notify_stopping ();
   update_status (daemon);
-  bgs_service_stop_async (BGS_SERVICE (daemon->manager), why, NULL, on_all_stopped, daemon);
+}
+
+/* Killed, yet some work has not ended: the daemon exits all the same. */
+static gboolean
+give_up (gpointer user_data)
+{
+  BgsdDaemon *daemon = user_data;
+
+  daemon->give_up_source = 0;
+  g_warning ("Some work did not end %d ms after SIGKILL; exiting all the same", KILL_PATIENCE_MS);
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * Asked again to stop, while the services stop: the grace period is over.
+ * The process group of every command gets SIGKILL, and the daemon exits as
+ * soon as the runs have ended, with status 1: its stop was cut short.
+ * When nothing ran any more, the exit under way is left as it is.
+ */
+static void
+kill_daemon (BgsdDaemon *daemon)
+{
+  guint killed;
+
+  if (bgsd_authority_get_phase (daemon->authority) == BGSD_PHASE_KILLING ||
+      !bgs_service_is_running (BGS_SERVICE (daemon->manager)))
+    return;
+
+  killed = bgsd_authority_kill (daemon->authority);
+  g_warning ("Asked again to stop: not waiting any longer; sent SIGKILL to %u process %s",
+             killed, killed == 1 ? "group" : "groups");
+  daemon->exit_status = BGSD_EXIT_KILLED;
+  daemon->give_up_source = g_timeout_add (KILL_PATIENCE_MS, give_up, daemon);
 }
 
 static gboolean
 on_terminate (gpointer user_data)
 {
-  stop_daemon (user_data, "the daemon was asked to stop");
+  BgsdDaemon *daemon = user_data;
+
+  if (is_stopping (daemon))
+    kill_daemon (daemon);
+  else
+    stop_daemon (daemon, "the daemon was asked to stop");
   return G_SOURCE_CONTINUE;
 }
 
@@ -326,87 +312,41 @@ on_bus_closed (BgsBus     *bus,
 {
   /* Without the bus nobody can control the services: systemd restarts us. */
   daemon->exit_status = BGSD_EXIT_FAILURE;
-  stop_daemon (daemon, "the D-Bus connection was lost");
+  if (!is_stopping (daemon))
+    stop_daemon (daemon, "the D-Bus connection was lost");
 }
 
 /* ---- reloading ------------------------------------------------------- */
 
+static gboolean reload_later (gpointer user_data);
+
+/* Every service a reload replaces or removes has stopped (the authority
+ * calls this): the reload is over, and one asked for meanwhile begins. */
 static void
-finish_reload (BgsdDaemon *daemon)
+finish_reload (gpointer user_data)
 {
-  if (daemon->replacing > 0)
+  BgsdDaemon *daemon = user_data;
+
+  if (!daemon->reloading)
     return;
 
   daemon->reloading = FALSE;
-  g_message ("Configuration reloaded from %s", daemon->config->origin);
-  update_status (daemon);
-
   /* Stopping began during the reload: systemd was told STOPPING=1 already. */
-  if (!daemon->stopping)
-    bgsd_notify_ready ();
-}
-
-/* ReplaceOp: a service a reload stops, then removes or replaces. */
-typedef struct
-{
-  BgsdDaemon        *daemon;
-  char              *name;
-  BgsdServiceConfig *replacement;  /* (unowned, in daemon->config) (nullable) */
-} ReplaceOp;
-
-static void
-on_replaced_service_stopped (GObject      *source,
-                             GAsyncResult *result,
-                             gpointer      user_data)
-{
-  ReplaceOp *op = user_data;
-  BgsdDaemon *daemon = op->daemon;
-  g_autoptr(GError) error = NULL;
-
-  if (!bgs_service_stop_finish (BGS_SERVICE (source), result, &error))
-    g_warning ("Stopping %s for the reload: %s", op->name, error->message);
-
-  bgs_manager_remove (daemon->manager, op->name, NULL);
-  g_clear_error (&error);
-  /* When the daemon began stopping meanwhile, the replacement is added but
-   * not started: the stop under way would never end otherwise. */
-  if (op->replacement != NULL && !add_service (daemon, op->replacement, !daemon->stopping, &error))
-    g_warning ("%s is not running after the reload: %s", op->name, error->message);
-  else if (op->replacement == NULL)
-    g_message ("Removed service %s", op->name);
-  else
-    g_message ("Restarted service %s with its new settings", op->name);
-
-  g_free (op->name);
-  g_free (op);
-  daemon->replacing--;
-  finish_reload (daemon);
-}
-
-static void
-replace_service (BgsdDaemon        *daemon,
-                 const char        *name,
-                 BgsdServiceConfig *replacement)
-{
-  BgsService *service = bgs_manager_lookup (daemon->manager, name);
-  g_autoptr(GError) error = NULL;
-  ReplaceOp *op;
-
-  /* A service an earlier reload could not re-create is not running: the
-   * change is an addition. */
-  if (service == NULL)
+  if (is_stopping (daemon))
     {
-      if (replacement != NULL && !add_service (daemon, replacement, TRUE, &error))
-        g_warning ("%s is not running after the reload: %s", name, error->message);
+      g_message ("The reload ends unfinished: the daemon stops");
       return;
     }
 
-  op = g_new0 (ReplaceOp, 1);
-  op->daemon = daemon;
-  op->name = g_strdup (name);
-  op->replacement = replacement;
-  daemon->replacing++;
-  bgs_service_stop_async (service, "configuration reloaded", NULL, on_replaced_service_stopped, op);
+  g_message ("Configuration reloaded from %s", daemon->config->origin);
+  update_status (daemon);
+  bgsd_notify_ready ();
+
+  if (daemon->reload_again)
+    {
+      daemon->reload_again = FALSE;
+      daemon->reload_source = g_idle_add (reload_later, daemon);
+    }
 }
 
 /* Applies @config in place of the current configuration. */
@@ -422,46 +362,15 @@ apply_config (BgsdDaemon *daemon,
   if (!claim_bus_name (daemon, &error))
     g_warning ("Keeping the bus name %s: %s", daemon->owned_name, error->message);
 
-  daemon->replacing++;  /* until every operation below is under way */
-  for (guint i = 0; i < old->services->len; i++)
-    {
-      const BgsdServiceConfig *before = old->services->pdata[i];
-      const BgsdServiceConfig *after = bgsd_config_lookup (config, before->name);
-
-      if (after == NULL || !g_str_equal (after->fingerprint, before->fingerprint))
-        replace_service (daemon, before->name, (BgsdServiceConfig *) after);
-    }
-
-  for (guint i = 0; i < config->services->len; i++)
-    {
-      const BgsdServiceConfig *after = config->services->pdata[i];
-
-      g_clear_error (&error);
-      if (bgsd_config_lookup (old, after->name) == NULL)
-        {
-          if (add_service (daemon, after, TRUE, &error))
-            g_message ("Added service %s", after->name);
-          else
-            g_warning ("Cannot add service %s: %s", after->name, error->message);
-        }
-    }
-
-  daemon->replacing--;
-  finish_reload (daemon);
+  bgsd_authority_apply (daemon->authority, old, config);
 }
 
-static gboolean
-on_reload (gpointer user_data)
+/* Reads the configuration again and applies it; a bad one changes nothing. */
+static void
+reload (BgsdDaemon *daemon)
 {
-  BgsdDaemon *daemon = user_data;
   g_autoptr(GError) error = NULL;
   BgsdConfig *config;
-
-  if (daemon->stopping || daemon->reloading)
-    {
-      g_message ("Ignoring SIGHUP: %s", daemon->stopping ? "stopping" : "a reload is under way");
-      return G_SOURCE_CONTINUE;
-    }
 
   g_message ("Reloading the configuration");
   daemon->reloading = TRUE;
@@ -474,10 +383,47 @@ on_reload (gpointer user_data)
       daemon->reloading = FALSE;
       bgsd_notify_status ("Reload failed; running the previous configuration");
       bgsd_notify_ready ();
-      return G_SOURCE_CONTINUE;
+      return;
     }
 
   apply_config (daemon, config);
+}
+
+/* The reload a SIGHUP asked for during the last one. */
+static gboolean
+reload_later (gpointer user_data)
+{
+  BgsdDaemon *daemon = user_data;
+
+  daemon->reload_source = 0;
+  if (!is_stopping (daemon))
+    reload (daemon);
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * SIGHUP. During a reload, the file may have changed after it was read:
+ * exactly one more reload follows, however many SIGHUPs came. While the
+ * daemon stops, nothing is reloaded.
+ */
+static gboolean
+on_sighup (gpointer user_data)
+{
+  BgsdDaemon *daemon = user_data;
+
+  if (is_stopping (daemon))
+    g_message ("Ignoring SIGHUP: the daemon stops");
+  else if (daemon->reload_source != 0)
+    g_debug ("SIGHUP: a reload is about to begin already");
+  else if (daemon->reloading)
+    {
+      g_message ("SIGHUP during a reload: one more reload follows it%s",
+                 daemon->reload_again ? " already" : "");
+      daemon->reload_again = TRUE;
+    }
+  else
+    reload (daemon);
+
   return G_SOURCE_CONTINUE;
 }
 
@@ -511,6 +457,10 @@ bgsd_daemon_load_config (const char  *config_path,
 static void
 daemon_clear (BgsdDaemon *daemon)
 {
+  g_clear_handle_id (&daemon->reload_source, g_source_remove);
+  g_clear_handle_id (&daemon->finish_source, g_source_remove);
+  g_clear_handle_id (&daemon->give_up_source, g_source_remove);
+  g_clear_pointer (&daemon->authority, bgsd_authority_free);
   if (daemon->manager != NULL)
     {
       g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
@@ -539,8 +489,9 @@ start_daemon (BgsdDaemon *daemon)
   daemon->manager = bgs_manager_new ("bgserviced");
   g_signal_connect (daemon->manager, "service-added", G_CALLBACK (on_member_added), daemon);
   g_signal_connect (daemon->manager, "service-removed", G_CALLBACK (on_member_removed), daemon);
+  daemon->authority = bgsd_authority_new (daemon->manager, finish_reload, daemon);
 
-  if (!add_services (daemon, &error))
+  if (!bgsd_authority_add_all (daemon->authority, daemon->config, &error))
     {
       g_printerr ("bgserviced: %s\n", error->message);
       return BGSD_EXIT_CONFIG;
@@ -553,7 +504,7 @@ start_daemon (BgsdDaemon *daemon)
     }
   apply_access (daemon);
 
-  start_auto_services (daemon);
+  bgsd_authority_start_auto (daemon->authority);
   update_status (daemon);
   bgsd_notify_ready ();
   bgsd_notify_start_watchdog ();
@@ -577,7 +528,7 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
    * start-up is handled once the loop runs, not fatal. */
   signal_sources[0] = g_unix_signal_add (SIGTERM, on_terminate, &daemon);
   signal_sources[1] = g_unix_signal_add (SIGINT, on_terminate, &daemon);
-  signal_sources[2] = g_unix_signal_add (SIGHUP, on_reload, &daemon);
+  signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &daemon);
 
   status = start_daemon (&daemon);
   if (status == BGSD_EXIT_OK)

@@ -27,6 +27,7 @@ enum {
   BGSD_EXIT_OK = 0,
   BGSD_EXIT_TASKS_FAILED = 1,
   BGSD_EXIT_FAILURE = 1,        /* the bus cannot be reached or was lost */
+  BGSD_EXIT_KILLED = 1,         /* a second signal cut the stop short */
   BGSD_EXIT_USAGE = 2,
   BGSD_EXIT_CONFIG = 78,
 };

@@ -6,7 +6,6 @@ nobody reset: a Wait takes nothing away, ResetFailed does), 2 on usage
 errors, 78 on a bad configuration; --version and --help."""
 
 import os
-import re
 import signal
 
 import daemontest
@@ -241,18 +240,6 @@ class ExitStatusTest(daemontest.DaemonTestCase):
                                        MANAGER_IFACE, "ListServices")
         self.assertEqual(services, [[]])
         self.assertStopsWith(daemon, EXIT_OK)
-
-    def test_second_sigterm_while_stopping_is_harmless(self):
-        script = daemontest.write_script(self.directory, "slow",
-                                         "trap 'sleep 0.5; exit 0' TERM\n"
-                                         "while :; do sleep 0.05; done\n")
-        daemon = self.start_daemon(f"[Service slow]\nType=exec\nExec={script}\n")
-        daemontest.wait_for_children(daemon, 1, "/bin/sh", script)
-        daemon.signal(signal.SIGTERM)
-        daemon.signal(signal.SIGTERM)
-        daemon.signal(signal.SIGINT)
-        self.assertEqual(daemon.wait(), EXIT_OK, daemon.read_log())
-        self.assertEqual(len(re.findall(r"Stopping every service", daemon.read_log())), 1)
 
 
 if __name__ == "__main__":

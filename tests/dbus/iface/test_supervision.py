@@ -7,7 +7,8 @@ the same failures; ResetFailed (as root, refused to nobody, allowed to a
 ControlUsers= user, a no-op on services that are not failed, InvalidArgs
 with arguments); StateTimestamp, NRestarts, Restart and LastErrors as
 properties and in PropertiesChanged through restarts; Restart and Stop of
-a service waiting to restart."""
+a service waiting to restart; calls pending or made while the daemon
+stops."""
 
 import json
 import os
@@ -50,6 +51,10 @@ def count_lines(path):
             return len(f.read().splitlines())
     except FileNotFoundError:
         return 0
+
+
+# The error of a call that would change state while the daemon stops.
+SHUTTING_DOWN = "org.bgservice1.Error.ShuttingDown"
 
 
 def exit_error(script, status):
@@ -434,8 +439,8 @@ class ShutdownTest(SupervisionTestCase):
         return script, f"[Service {name}]\nType=exec\nExec={script}\nTimeoutStopSec=1\n\n"
 
     def test_a_restart_pending_at_sigterm_starts_nothing_that_outlives_the_daemon(self):
-        """The Restart's stop ends as the daemon stops: it is answered, and
-        what its start would run is stopped too before the daemon exits."""
+        """The Restart's stop ends as the daemon stops: it is answered with
+        ShuttingDown, its start does not happen, and the daemon exits."""
         script, config = self.deaf_service()
         daemon = self.start(config)
         ifacetest.wait_child_handling(daemon.process.pid, "SigIgn", ifacetest.signal.SIGTERM)
@@ -444,20 +449,23 @@ class ShutdownTest(SupervisionTestCase):
                                        ("test",))
         client.round_trip()
         daemon.signal(ifacetest.signal.SIGTERM)
-        self.assertEqual(restarting.result(), ([],))
+        run_until(lambda: restarting.done, "the reply to Restart")
+        self.assertEqual(restarting.error[0], SHUTTING_DOWN, restarting.error)
         self.assert_exits_leaving_nothing(daemon, 0, script)
 
-    def test_a_start_while_stopping_does_not_keep_the_daemon(self):
+    def test_a_start_while_stopping_is_refused(self):
         """A Start that comes while the daemon stops (a slow command holds
-        the stop for a second) is answered; the service it starts is
-        stopped too, and the daemon exits."""
+        the stop for a second) fails at once with ShuttingDown; nothing
+        starts, and the daemon exits."""
         script, config = self.deaf_service()
         late = write_script(self.directory, "late", "while :; do sleep 0.05; done\n")
         daemon = self.start(config + f"[Service late]\nType=exec\nExec={late}\nAutoStart=false\n")
         ifacetest.wait_child_handling(daemon.process.pid, "SigIgn", ifacetest.signal.SIGTERM)
         daemon.signal(ifacetest.signal.SIGTERM)
         self.wait_for_state(self.gdbus_client, service_path("deaf"), "stopping")
-        self.assertEqual(self.pydbus().call(service_path("late"), SERVICE_IFACE, "Start"), ())
+        name, message = self.pydbus().call_error(service_path("late"), SERVICE_IFACE, "Start")
+        self.assertEqual(name, SHUTTING_DOWN)
+        self.assertIn("shutting down", message)
         self.assert_exits_leaving_nothing(daemon, 0, script, late)
 
 
