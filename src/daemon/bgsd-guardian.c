@@ -59,6 +59,9 @@
  * (its pidfd), so the limit of open files bounds them first. */
 #define MAX_SLOTS (1u << 20)
 
+/* The guardian's process name (ps -o comm). */
+#define GUARDIAN_NAME "bgsd-guardian"
+
 /* The descriptor the guardian gets the table on; its end of the socket is stdin. */
 #define TABLE_FD 3
 
@@ -342,6 +345,7 @@ typedef struct
   pid_t   pgrp;
   pid_t   session;
   guint64 start_ticks;
+  gboolean guardian;   /* named GUARDIAN_NAME: a guardian, of this daemon or another */
 } Stat;
 
 static gboolean
@@ -366,6 +370,9 @@ read_stat (const char *pid,
 
   /* The name is in parentheses and may hold anything, parentheses too. */
   after_name = strrchr (text, ')');
+  stat_out->guardian = after_name != NULL
+                       && after_name - text == (ptrdiff_t) (strlen (pid) + strlen (" (" GUARDIAN_NAME))
+                       && g_str_has_prefix (text + strlen (pid), " (" GUARDIAN_NAME ")");
   return after_name != NULL
          && sscanf (after_name + 1, " %*c %d %d %d %*d %*d %*u %*u %*u %*u %*u %*u %*u"
                     " %*d %*d %*d %*d %*d %*d %" G_GUINT64_FORMAT,
@@ -381,7 +388,7 @@ is_from_spawn (const Stat  *process,
                const Table *table,
                gint64       since)
 {
-  return process->session == getsid (0)
+  return !process->guardian && process->session == getsid (0)
          && (process->ppid == table->daemon_pid || process->ppid == getppid ())
          && process->start_ticks >= (guint64) since;
 }
@@ -508,7 +515,7 @@ bgsd_guardian_main (void)
     }
 
   setpgid (0, 0);
-  prctl (PR_SET_NAME, "bgsd-guardian");
+  prctl (PR_SET_NAME, GUARDIAN_NAME);
   wait_for_daemon_end ();
   killed = kill_commands (table);
   if (killed > 0)
