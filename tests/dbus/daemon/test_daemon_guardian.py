@@ -1,21 +1,18 @@
 # SPDX-License-Identifier: MIT
-"""The processes of bgserviced, with real ones: its guardian, which kills
-every command's process group when the daemon dies however it dies, and
-its limit of open files, raised for the daemon while its commands get the
-one it was started with, and reported as such when it runs out."""
+"""The guardian of bgserviced, with real processes: when the daemon dies
+without stopping its commands (SIGKILL), every command's process group is
+killed within a second, grandchildren and a start under way included; a
+guardian that dies is replaced; and none is left once the daemon exits."""
 
 import os
 import re
-import resource
-import shutil
 import signal
 import subprocess
 import time
-import unittest
 
 import daemontest
 import harness
-from daemontest import EXIT_OK, EXIT_TASKS_FAILED, alive, all_pids, cmdline, group_members
+from daemontest import EXIT_OK, alive, cmdline, group_members, kill_all, processes_running
 
 # How long the commands of a SIGKILLed daemon may outlive it, in seconds.
 KILL_DEADLINE = 1.0
@@ -23,40 +20,9 @@ KILL_DEADLINE = 1.0
 GUARDIAN_STARTED = re.compile(r"The guardian of the commands runs as PID (\d+)")
 
 
-def processes_running(*argv):
-    """The live processes, anyone's, running exactly argv."""
-    return [pid for pid in all_pids() if cmdline(pid) == list(argv) and alive(pid)]
-
-
 def guardians(daemon):
     """The PIDs of the guardians the daemon logged it started, in order."""
     return [int(pid) for pid in GUARDIAN_STARTED.findall(daemon.read_log())]
-
-
-def kill_all(pids):
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def nofile_wrapper(soft, hard):
-    """A command that runs the daemon with RLIMIT_NOFILE soft:hard."""
-    prlimit = shutil.which("prlimit")
-    if prlimit is None:
-        raise unittest.SkipTest("prlimit (util-linux) is not installed")
-    return (prlimit, f"--nofile={soft}:{hard}", "--")
-
-
-def nofile_limits(pid):
-    """(soft, hard) RLIMIT_NOFILE of a process, from /proc/PID/limits."""
-    with open(f"/proc/{pid}/limits") as f:
-        for line in f:
-            if line.startswith("Max open files"):
-                soft, hard = line.split()[3:5]
-                return int(soft), int(hard)
-    raise AssertionError(f"no open files limit for PID {pid}")
 
 
 class GuardianTest(daemontest.DaemonTestCase):
@@ -175,71 +141,6 @@ class GuardianTest(daemontest.DaemonTestCase):
         result = daemontest.run_bgserviced("--guardian")
         self.assertEqual(result.returncode, daemontest.EXIT_USAGE, result)
         self.assertIn("--guardian", result.stderr)
-
-
-class OpenFilesTest(daemontest.DaemonTestCase):
-    """RLIMIT_NOFILE: raised to the hard limit for the daemon, given back to
-    the commands, and a clear failure once the hard limit is reached."""
-
-    SERVICES = 1100
-    SOFT = 1024
-
-    def test_soft_limit_does_not_bound_services_and_commands_keep_it(self):
-        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-        if hard != resource.RLIM_INFINITY and hard < 4 * self.SERVICES:
-            self.skipTest(f"the hard limit of open files ({hard}) is too low for "
-                          f"{self.SERVICES} services")
-        hard = min(hard, 1 << 20)
-        mark = f"{7000 + os.getpid() % 1000}.5"
-        limit_file = os.path.join(self.directory, "limit")
-        config = "".join(f"[Service s{i}]\nType=exec\nExec=sleep {mark}\n\n"
-                         for i in range(self.SERVICES))
-        config += f"[Service limit]\nType=exec\nExec=sh -c 'ulimit -n > {limit_file}'\n"
-        daemon = self.start_daemon(config, wrapper=nofile_wrapper(self.SOFT, hard))
-        self.addCleanup(lambda: kill_all(processes_running("sleep", mark)))
-        harness.wait_until(lambda: len(daemontest.commands_of(daemon, "sleep", mark))
-                           == self.SERVICES, f"{self.SERVICES} sleeps", timeout=120)
-        self.assertEqual(nofile_limits(daemon.process.pid), (hard, hard))
-        self.assertEqual(daemontest.wait(self.bus, "limit"), [])
-        with open(limit_file) as f:
-            self.assertEqual(f.read().strip(), str(self.SOFT))
-        some = daemontest.commands_of(daemon, "sleep", mark)[-1]
-        self.assertEqual(nofile_limits(some), (self.SOFT, hard))
-        self.assertNotIn("Too many open files", daemon.read_log())
-        self.assertEqual(sum(running for running, _, _ in
-                             daemontest.list_services(self.bus).values()), self.SERVICES)
-        self.assertEqual(daemon.stop(timeout=120), EXIT_OK, daemon.read_log())
-
-    def test_hard_limit_reached_fails_services_clearly_and_daemon_stays_healthy(self):
-        mark = f"{8000 + os.getpid() % 1000}.5"
-        services = 100
-        config = "".join(f"[Service s{i:03}]\nType=exec\nExec=sleep {mark}\n\n"
-                         for i in range(services))
-        daemon = self.start_daemon(config, wrapper=nofile_wrapper(64, 64))
-        self.addCleanup(lambda: kill_all(processes_running("sleep", mark)))
-        listed = {}
-
-        def settled():
-            listed.update(daemontest.list_services(self.bus))
-            failed = [name for name in listed if daemontest.get_state(self.bus, name) == "failed"]
-            running = [name for name, (is_running, _, _) in listed.items() if is_running]
-            return len(failed) + len(running) == services and (failed, running)
-
-        failed, running = harness.wait_until(settled, "every service running or failed")
-        self.assertGreater(len(running), 0)
-        self.assertGreater(len(failed), 0)
-        self.assertEqual(len(daemontest.commands_of(daemon, "sleep", mark)), len(running))
-        for name in failed:
-            errors = harness.get_property(self.bus, harness.service_path(self.bus, name),
-                                          "LastErrors")
-            self.assertEqual(len(errors), 1, errors)
-            self.assertIn("Too many open files", errors[0][3], errors)
-        # Healthy: it answers, stops what runs, and exits (1: tasks failed).
-        self.assertEqual(daemontest.get_state(self.bus, running[0]), "running")
-        self.assertEqual(daemontest.stop(self.bus, running[0]), [])
-        self.assertEqual(daemontest.get_state(self.bus, running[0]), "stopped")
-        self.assertEqual(daemon.stop(), EXIT_TASKS_FAILED, daemon.read_log())
-        self.assertEqual(processes_running("sleep", mark), [])
 
 
 if __name__ == "__main__":
