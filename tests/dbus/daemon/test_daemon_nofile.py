@@ -73,21 +73,24 @@ class OpenFilesTest(daemontest.DaemonTestCase):
                          for i in range(services))
         daemon = self.start_daemon(config, wrapper=nofile_wrapper(64, 64))
         self.addCleanup(lambda: kill_all(processes_running("sleep", mark)))
-        listed = {}
 
         def settled():
-            listed.update(daemontest.list_services(self.bus))
-            failed = [name for name in listed if daemontest.get_state(self.bus, name) == "failed"]
+            """(failed, running) once every service that runs has its
+            command: a sleep that never ends, so one that does not run
+            failed to start."""
+            listed = daemontest.list_services(self.bus)
             running = [name for name, (is_running, _, _) in listed.items() if is_running]
-            return len(failed) + len(running) == services and (failed, running)
+            spawned = daemontest.commands_of(daemon, "sleep", mark)
+            return (len(listed) == services and len(spawned) == len(running)
+                    and ([(name, path) for name, (is_running, _, path) in listed.items()
+                          if not is_running], running))
 
         failed, running = harness.wait_until(settled, "every service running or failed")
         self.assertGreater(len(running), 0)
         self.assertGreater(len(failed), 0)
-        self.assertEqual(len(daemontest.commands_of(daemon, "sleep", mark)), len(running))
-        for name in failed:
-            errors = harness.get_property(self.bus, harness.service_path(self.bus, name),
-                                          "LastErrors")
+        for name, path in failed:
+            self.assertEqual(harness.get_property(self.bus, path, "State"), "failed", name)
+            errors = harness.get_property(self.bus, path, "LastErrors")
             self.assertEqual(len(errors), 1, errors)
             self.assertIn("Too many open files", errors[0][3], errors)
         # Healthy: it answers, stops what runs, and exits (1: tasks failed).
