@@ -30,7 +30,7 @@
  * commands only. It ignores the signals a terminal or a `kill` of the
  * daemon's group would send, and leads a process group of its own. The
  * daemon notices a guardian that died (its end of the socket hangs up) and
- * starts another, which maps the same table.
+ * starts another, which maps the same table (one a second at most).
  */
 #include "config.h"
 
@@ -58,6 +58,9 @@
 /* The most commands the table holds: each needs a descriptor of the daemon
  * (its pidfd), so the limit of open files bounds them first. */
 #define MAX_SLOTS (1u << 20)
+
+/* The least time between two starts of a guardian, in µs. */
+#define RESTART_INTERVAL_US G_USEC_PER_SEC
 
 /* The guardian's process name (ps -o comm). */
 #define GUARDIAN_NAME "bgsd-guardian"
@@ -89,7 +92,9 @@ typedef struct
   gsize    table_size;
   int      memfd;
   int      link;          /* the daemon's end of the socket; -1: no guardian */
-  GSource *watch;         /* (owned) (nullable): waits for the guardian's end to close */
+  GSource *watch;         /* (owned) (nullable): waits for the guardian's end to close,
+                           * or for the time to start another */
+  gint64   started_at;    /* monotonic µs when the last guardian started */
   GArray  *free_slots;    /* (owned): indices of free slots below high_water */
   gint64   tick_ns;       /* a clock tick of /proc/PID/stat, in nanoseconds */
   gboolean warned_full;
@@ -151,18 +156,35 @@ forget_guardian (void)
 }
 
 static gboolean
+on_restart_time (gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&guard.watch, g_source_unref);
+  if (!start_guardian (&error))
+    g_warning ("Commands will outlive a daemon that is killed: %s", error->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The guardian died: another starts, at once, or a second after the last
+ * start when that one lived less, so that a guardian that cannot run does
+ * not keep the daemon spawning. */
+static gboolean
 on_guardian_gone (int           fd,
                   GIOCondition  condition,
                   gpointer      user_data)
 {
-  g_autoptr(GError) error = NULL;
+  gint64 lived = g_get_monotonic_time () - guard.started_at;
+  guint delay_ms = lived < RESTART_INTERVAL_US
+                   ? (guint) ((RESTART_INTERVAL_US - lived) / 1000) : 0;
 
   g_warning ("The guardian of the commands (PID %d) has gone; starting another",
              guard.table->guardian_pid);
   forget_guardian ();
-  if (!start_guardian (&error))
-    g_warning ("Commands will outlive a daemon that is killed: %s", error->message);
-
+  guard.watch = g_timeout_source_new (delay_ms);
+  g_source_set_callback (guard.watch, on_restart_time, NULL, NULL);
+  g_source_attach (guard.watch, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -227,6 +249,7 @@ start_guardian (GError **error)
     }
 
   guard.link = pair[0];
+  guard.started_at = g_get_monotonic_time ();
   guard.watch = g_unix_fd_source_new (guard.link, G_IO_IN | G_IO_HUP | G_IO_ERR);
   g_source_set_callback (guard.watch, G_SOURCE_FUNC (on_guardian_gone), NULL, NULL);
   g_source_attach (guard.watch, NULL);
