@@ -296,9 +296,11 @@ class Daemon(Program):
     name = "bgserviced"
 
     def __init__(self, bus, directory, config, args=(), env=None, wait_ready=True,
-                 name=BUS_NAME):
+                 name=BUS_NAME, wrapper=()):
         """config None: no --config, the daemon picks its default. name:
-        the bus name that wait_ready waits for."""
+        the bus name that wait_ready waits for. wrapper: a command that
+        executes the daemon's command line in its own process (prlimit ...),
+        so that the PID stays the daemon's."""
         self.config_path = os.path.join(directory, "bgserviced.conf")
         config_args = []
         if config is not None:
@@ -311,8 +313,8 @@ class Daemon(Program):
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.process = subprocess.Popen(
-            under_valgrind([program("BGSERVICED"), f"--address={bus.address}",
-                            *config_args, "--verbose", *args], self.valgrind_log),
+            [*wrapper, *under_valgrind([program("BGSERVICED"), f"--address={bus.address}",
+                                        *config_args, "--verbose", *args], self.valgrind_log)],
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
         self.bus = bus
         if wait_ready:
