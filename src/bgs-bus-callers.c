@@ -7,6 +7,9 @@
  * A caller (a unique bus name) may have at most max_pending_per_caller of
  * them and the bus at most max_pending in all; the call beyond fails at
  * once with org.freedesktop.DBus.Error.LimitsExceeded and changes nothing.
+ * Waits, which anyone may send, leave the last max_pending_per_caller
+ * places of the total to the calls that need the right to change state:
+ * a flood of Waits cannot keep an operator from stopping a service.
  *
  * A caller with pending calls is watched: one match on NameOwnerChanged
  * for its name, removed with its last pending call. When it leaves the
@@ -143,16 +146,28 @@ caller_new (BgsBus     *bus,
   return caller;
 }
 
+/* How many calls of callers with @right may wait in all: the places kept
+ * for allowed callers exist only when the total leaves room for them. */
+static guint
+places_for (BgsBus         *bus,
+            BgsCallerRight  right)
+{
+  if (right == BGS_CALLER_ALLOWED || bus->max_pending <= bus->max_pending_per_caller)
+    return bus->max_pending;
+  return bus->max_pending - bus->max_pending_per_caller;
+}
+
 /*
- * Counts @link (a pending call's) against @sender and the bus; returns
- * the caller it now belongs to, or NULL with LimitsExceeded in @error
- * when either is at its limit.
+ * Counts @link (a pending call's) against @sender, who has @right, and the
+ * bus; returns the caller it now belongs to, or NULL with LimitsExceeded
+ * in @error when either is at its limit.
  */
 BgsCaller *
-bgs_bus_callers_admit (BgsBus       *bus,
-                       const char   *sender,
-                       GList        *link,
-                       sd_bus_error *error)
+bgs_bus_callers_admit (BgsBus         *bus,
+                       const char     *sender,
+                       BgsCallerRight  right,
+                       GList          *link,
+                       sd_bus_error   *error)
 {
   const char *name = sender != NULL ? sender : "";
   BgsCaller *caller = g_hash_table_lookup (bus->callers, name);
@@ -165,7 +180,7 @@ bgs_bus_callers_admit (BgsBus       *bus,
                          "caller may; call again once some are answered", name, n_calls);
       return NULL;
     }
-  if (bus->n_pending >= bus->max_pending)
+  if (bus->n_pending >= places_for (bus, right))
     {
       sd_bus_error_setf (error, SD_BUS_ERROR_LIMITS_EXCEEDED,
                          "%u calls wait for their answer, as many as all callers "
@@ -231,7 +246,11 @@ bgs_bus_callers_clear (BgsBus *bus)
  * Sets the limits on calls that wait for their answer (`Wait`, and `Stop`,
  * `Restart` and `StopAll` while the runs they stop end): a call beyond
  * them fails at once with `org.freedesktop.DBus.Error.LimitsExceeded` and
- * changes nothing. A caller is a connection to the bus (a unique name);
+ * changes nothing. When @total is above @per_caller, `Wait` calls, which
+ * anyone may make, fill at most @total − @per_caller places: the rest is
+ * kept for the calls of callers allowed to change state, so that waiting
+ * callers cannot keep an operator from stopping a service. A caller is a
+ * connection to the bus (a unique name);
  * when it leaves, its waiting calls are dropped. Calls waiting already
  * stay. The defaults are %BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER and
  * %BGS_BUS_DEFAULT_MAX_PENDING.

@@ -244,7 +244,7 @@ method_stop_all (sd_bus_message *call, void *userdata, sd_bus_error *error)
       return bgs_bus_reply_error_list (self, call, NULL);
     }
 
-  pending = bgs_pending_call_new (self, call, error);
+  pending = bgs_pending_call_new (self, call, BGS_CALLER_ALLOWED, error);
   if (pending == NULL)
     return -sd_bus_error_get_errno (error);
 

@@ -37,20 +37,21 @@ struct _BgsPendingCall
 };
 
 /*
- * A pending call for @call, counted against its sender; NULL with
- * LimitsExceeded in @error when the sender or the bus already has as
- * many as the limits allow.
+ * A pending call for @call, counted against its sender, who has @right;
+ * NULL with LimitsExceeded in @error when the sender or the bus already
+ * has as many as the limits allow.
  */
 BgsPendingCall *
 bgs_pending_call_new (BgsBus         *bus,
                       sd_bus_message *call,
+                      BgsCallerRight  right,
                       sd_bus_error   *error)
 {
   BgsPendingCall *self = g_new0 (BgsPendingCall, 1);
 
   self->caller_link.data = self;
   self->outbox_link.data = self;
-  self->caller = bgs_bus_callers_admit (bus, sd_bus_message_get_sender (call),
+  self->caller = bgs_bus_callers_admit (bus, sd_bus_message_get_sender (call), right,
                                         &self->caller_link, error);
   if (self->caller == NULL)
     {

@@ -111,8 +111,17 @@ int      bgs_bus_add_service_iface   (BgsBus *self,
  * the answers that wait for room in sd-bus's outgoing queue. */
 typedef struct _BgsPendingCall BgsPendingCall;
 
+/* Who may make a call that waits: anyone (Wait), or only a caller allowed
+ * to change state (Stop, Restart, StopAll), for whom places are kept. */
+typedef enum
+{
+  BGS_CALLER_ANYONE,
+  BGS_CALLER_ALLOWED,
+} BgsCallerRight;
+
 BgsPendingCall *bgs_pending_call_new      (BgsBus         *bus,
                                            sd_bus_message *call,
+                                           BgsCallerRight  right,
                                            sd_bus_error   *error);
 BgsBus         *bgs_pending_call_get_bus  (BgsPendingCall *self);
 void            bgs_pending_call_on_drop  (BgsPendingCall *self,
@@ -134,6 +143,7 @@ typedef struct _BgsCaller BgsCaller;
 
 BgsCaller *bgs_bus_callers_admit       (BgsBus         *bus,
                                         const char     *sender,
+                                        BgsCallerRight  right,
                                         GList          *link,
                                         sd_bus_error   *error);
 void       bgs_bus_callers_release     (BgsBus         *bus,

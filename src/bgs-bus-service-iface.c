@@ -213,7 +213,7 @@ stop_run (sd_bus_message *call,
   if (!bgs_bus_service_in_run (service))
     return 0;
 
-  pending = bgs_pending_call_new (bus, call, error);
+  pending = bgs_pending_call_new (bus, call, BGS_CALLER_ALLOWED, error);
   if (pending == NULL)
     return -sd_bus_error_get_errno (error);
 
@@ -264,7 +264,7 @@ method_wait (sd_bus_message *call, void *userdata, sd_bus_error *error)
       return bgs_bus_reply_error_list (bus, call, last);
     }
 
-  pending = bgs_pending_call_new (bus, call, error);
+  pending = bgs_pending_call_new (bus, call, BGS_CALLER_ANYONE, error);
   if (pending == NULL)
     return -sd_bus_error_get_errno (error);
 

@@ -2,8 +2,12 @@
 /* ctl-bus.c: connecting to bgserviced and calling its methods.
  *
  * The connection is plain sd-bus, without an event loop: ctl_bus_call_all()
- * sends a batch of calls, then alternates sd_bus_process() and ppoll() on
- * the bus socket until every call has its reply. SIGINT and SIGTERM are
+ * sends the calls of a batch, then alternates sd_bus_process() and ppoll()
+ * on the bus socket until every call has its reply. At most a window of
+ * calls wait for their reply at a time (CTL_BUS_MAX_IN_FLIGHT, lowered when
+ * the bus refuses calls with LimitsExceeded), the next ones being sent as
+ * replies come in; a refused call is sent again a little later, a bounded
+ * number of times (see on_reply()). SIGINT and SIGTERM are
  * blocked outside ppoll() and unblocked inside it, so a Ctrl-C always
  * lands in the wait (never in the middle of sd-bus) and ends it at once;
  * the caller then cleans up and dies of the same signal (see
@@ -29,6 +33,21 @@
 
 #define SYSTEM_BUS_DEFAULT_ADDRESS "unix:path=/run/dbus/system_bus_socket"
 
+/* A call refused with LimitsExceeded is sent again after RETRY_DELAY_USEC,
+ * then after twice as long each time, and given up after MAX_ATTEMPTS
+ * sends: 10 + 20 + … + 640 ms, 1.27 s of waiting in all. */
+#define MAX_ATTEMPTS     8
+#define RETRY_DELAY_USEC (10 * G_TIME_SPAN_MILLISECOND)
+
+/* Batch: the calls of one ctl_bus_call_all() and how far they went. */
+typedef struct
+{
+  GPtrArray *calls;      /* (element-type CtlCall) */
+  guint      next;       /* the index of the first call never sent */
+  GQueue     refused;    /* (element-type CtlCall) waiting to be sent again */
+  guint      n_pending;  /* calls without outcome */
+} Batch;
+
 struct _CtlBus
 {
   sd_bus     *bus;              /* (owned) */
@@ -38,7 +57,9 @@ struct _CtlBus
   char       *where;            /* "the session bus", … for messages */
   char       *where_exactly;    /* the same, with the address */
   char       *name;             /* the daemon's bus name */
-  guint       n_pending;        /* calls of the current batch without reply */
+  Batch      *batch;            /* (nullable) the calls being made */
+  guint       n_in_flight;      /* calls sent whose reply has not come */
+  guint       window;           /* how many may be in flight at most */
   gboolean    access_hinted;    /* the AccessDenied hint was given once */
 };
 
@@ -260,7 +281,8 @@ check_ssh (CtlBus  *self,
 }
 
 static int wait_for_bus (sd_bus         *bus,
-                         const sigset_t *mask);
+                         const sigset_t *mask,
+                         gint64          until);
 
 /*
  * Runs a new connection until it is ready for calls (authenticated, Hello
@@ -284,7 +306,7 @@ wait_until_ready (CtlBus  *self,
         }
       r = sd_bus_process (self->bus, NULL);
       if (r == 0)
-        r = wait_for_bus (self->bus, NULL);
+        r = wait_for_bus (self->bus, NULL, G_MAXINT64);
       if (r < 0 && r != -EINTR)
         break;
     }
@@ -327,6 +349,7 @@ ctl_bus_connect (CtlBusKind   kind,
   else
     self->where_exactly = g_strdup_printf ("%s (%s)", self->where, self->address);
   self->name = g_strdup (bus_name);
+  self->window = CTL_BUS_MAX_IN_FLIGHT;
 
   if (!ctl_bus_name_is_valid (bus_name))
     {
@@ -431,6 +454,7 @@ ctl_call_free (CtlCall *self)
   g_free (self);
 }
 
+/* Gives @self its outcome: it leaves the batch's count of calls to wait for. */
 static void
 finish_call (CtlCall *self)
 {
@@ -438,7 +462,56 @@ finish_call (CtlCall *self)
     return;
 
   self->done = TRUE;
-  self->bus->n_pending--;
+  if (self->bus->batch != NULL)
+    self->bus->batch->n_pending--;
+}
+
+/* How long a call refused @attempts times waits before it is sent again. */
+static gint64
+retry_delay (guint attempts)
+{
+  return RETRY_DELAY_USEC << MIN (attempts - 1, MAX_ATTEMPTS);
+}
+
+/*
+ * A call that the bus refused for its limits (LimitsExceeded, the replies
+ * this connection waits for being as many as it allows): the bus allows no
+ * more calls in flight than are now, so the window shrinks to that, and
+ * the call waits its delay, then a free place in the window.
+ */
+static void
+requeue_refused (CtlCall *self)
+{
+  CtlBus *bus = self->bus;
+
+  bus->window = MAX (1, MIN (bus->window, bus->n_in_flight));
+  self->retry_at = g_get_monotonic_time () + retry_delay (self->attempts);
+  g_queue_push_tail (&bus->batch->refused, self);
+}
+
+static gboolean is_unreachable (CtlBus             *self,
+                                const sd_bus_error *failure);
+
+/* Fails every call of @batch not sent yet, or waiting to be sent again,
+ * with @failure, which says that the daemon cannot be reached: they would
+ * fail the same way, each after its timeout. */
+static void
+abandon_unsent (Batch              *batch,
+                const sd_bus_error *failure)
+{
+  CtlCall *call;
+
+  for (; batch->next < batch->calls->len; batch->next++)
+    {
+      call = batch->calls->pdata[batch->next];
+      sd_bus_error_copy (&call->error, failure);
+      finish_call (call);
+    }
+  while ((call = g_queue_pop_head (&batch->refused)) != NULL)
+    {
+      sd_bus_error_copy (&call->error, failure);
+      finish_call (call);
+    }
 }
 
 static int
@@ -449,11 +522,21 @@ on_reply (sd_bus_message *message,
   CtlCall *self = user_data;
   const sd_bus_error *failure = sd_bus_message_get_error (message);
 
+  self->bus->n_in_flight--;
+  if (sd_bus_error_has_name (failure, SD_BUS_ERROR_LIMITS_EXCEEDED) &&
+      self->attempts < MAX_ATTEMPTS)
+    {
+      requeue_refused (self);
+      return 1;
+    }
+
   if (failure != NULL)
     sd_bus_error_copy (&self->error, failure);
   else
     self->reply = sd_bus_message_ref (message);
   finish_call (self);
+  if (failure != NULL && is_unreachable (self->bus, failure))
+    abandon_unsent (self->bus->batch, failure);
 
   return 1;
 }
@@ -467,6 +550,107 @@ fail_call (CtlCall *self,
 
   sd_bus_error_set_errno (&self->error, r);
   finish_call (self);
+}
+
+/* A copy of @self's request, to send it again: a message once sent is
+ * sealed with its cookie, which a second send would reuse. */
+static int
+copy_request (CtlCall *self)
+{
+  sd_bus_message *sent = self->request;
+  g_autoptr (sd_bus_message) copy = NULL;
+  int r;
+
+  r = sd_bus_message_new_method_call (self->bus->bus, &copy,
+                                      sd_bus_message_get_destination (sent),
+                                      sd_bus_message_get_path (sent),
+                                      sd_bus_message_get_interface (sent),
+                                      sd_bus_message_get_member (sent));
+  if (r >= 0)
+    r = sd_bus_message_rewind (sent, TRUE);
+  if (r >= 0)
+    r = sd_bus_message_copy (copy, sent, TRUE);
+  if (r < 0)
+    return r;
+
+  sd_bus_message_unref (self->request);
+  self->request = g_steal_pointer (&copy);
+  return 0;
+}
+
+/* Sends @self (again, when it was refused before); a call that cannot be
+ * sent fails at once. */
+static void
+send_call (CtlCall *self)
+{
+  int r = 0;
+
+  g_clear_pointer (&self->slot, sd_bus_slot_unref);
+  if (self->attempts > 0)
+    r = copy_request (self);
+  if (r >= 0)
+    r = sd_bus_call_async (self->bus->bus, &self->slot, self->request,
+                           on_reply, self, self->timeout_usec);
+  self->attempts++;
+  if (r < 0)
+    {
+      fail_call (self, r);
+      return;
+    }
+
+  self->bus->n_in_flight++;
+}
+
+/* The next call to send: a refused one whose delay is over, else the next
+ * one never sent; %NULL when none may go now. */
+static CtlCall *
+next_call (Batch  *batch,
+           gint64  now)
+{
+  for (GList *l = batch->refused.head; l != NULL; l = l->next)
+    {
+      CtlCall *call = l->data;
+
+      if (call->retry_at <= now)
+        {
+          g_queue_delete_link (&batch->refused, l);
+          return call;
+        }
+    }
+
+  if (batch->next < batch->calls->len)
+    return batch->calls->pdata[batch->next++];
+
+  return NULL;
+}
+
+/* Sends calls of the batch while the window has room. */
+static void
+send_calls (CtlBus *self)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  while (self->n_in_flight < self->window)
+    {
+      CtlCall *call = next_call (self->batch, now);
+
+      if (call == NULL)
+        break;
+      send_call (call);
+    }
+}
+
+/* When the first refused call of the batch is due to be sent again, in
+ * monotonic µs; G_MAXINT64 when none waits. */
+static gint64
+next_retry_time (const Batch *batch)
+{
+  gint64 first = G_MAXINT64;
+
+  for (const GList *l = batch->refused.head; l != NULL; l = l->next)
+    first = MIN (first, ((const CtlCall *) l->data)->retry_at);
+
+  return first;
 }
 
 static void
@@ -487,15 +671,17 @@ catch_signal (int                     signo,
     sigaction (signo, action, NULL);
 }
 
-/* Sleeps until the bus has something to do, a call timed out, or one of
- * the signals that @mask leaves unblocked arrived (-EINTR). */
+/* Sleeps until the bus has something to do, a call timed out, @until
+ * (monotonic µs; G_MAXINT64: no such time) came, or one of the signals
+ * that @mask leaves unblocked arrived (-EINTR). */
 static int
 wait_for_bus (sd_bus         *bus,
-              const sigset_t *mask)
+              const sigset_t *mask,
+              gint64          until)
 {
   struct pollfd pollfd = { 0, };
   struct timespec timeout, *timeout_p = NULL;
-  uint64_t until;
+  uint64_t bus_until;
   int r;
 
   pollfd.fd = sd_bus_get_fd (bus);
@@ -507,13 +693,15 @@ wait_for_bus (sd_bus         *bus,
   pollfd.events = r;
 
   /* An absolute CLOCK_MONOTONIC time in µs, the clock of g_get_monotonic_time(). */
-  r = sd_bus_get_timeout (bus, &until);
+  r = sd_bus_get_timeout (bus, &bus_until);
   if (r < 0)
     return r;
-  if (until != UINT64_MAX)
+  if (bus_until < (uint64_t) until)
+    until = (gint64) bus_until;
+  if (until != G_MAXINT64)
     {
-      uint64_t now = g_get_monotonic_time ();
-      uint64_t left = until > now ? until - now : 0;
+      gint64 now = g_get_monotonic_time ();
+      gint64 left = until > now ? until - now : 0;
 
       timeout.tv_sec = left / G_USEC_PER_SEC;
       timeout.tv_nsec = (left % G_USEC_PER_SEC) * 1000;
@@ -528,27 +716,29 @@ wait_for_bus (sd_bus         *bus,
 
 /* Runs the bus until every call of the batch is done or a signal came. */
 static void
-run_until_done (CtlBus    *self,
-                GPtrArray *calls,
-                sigset_t  *wait_mask)
+run_until_done (CtlBus   *self,
+                sigset_t *wait_mask)
 {
+  Batch *batch = self->batch;
   int r = 0;
 
-  while (self->n_pending > 0 && interrupting_signal == 0)
+  while (batch->n_pending > 0 && interrupting_signal == 0)
     {
+      send_calls (self);
       r = sd_bus_process (self->bus, NULL);
       if (r > 0)
         continue;
       if (r == 0)
-        r = wait_for_bus (self->bus, wait_mask);
+        r = wait_for_bus (self->bus, wait_mask, next_retry_time (batch));
       if (r < 0 && r != -EINTR)
         break;
     }
 
-  /* A broken connection: the calls sd-bus did not fail itself fail here. */
+  /* A broken connection: the calls sd-bus did not fail itself, sent or
+   * not, fail here. */
   if (r < 0 && r != -EINTR)
-    for (guint i = 0; i < calls->len; i++)
-      fail_call (calls->pdata[i], r);
+    for (guint i = 0; i < batch->calls->len; i++)
+      fail_call (batch->calls->pdata[i], r);
 }
 
 /*
@@ -556,30 +746,29 @@ run_until_done (CtlBus    *self,
  * @self: the connection
  * @calls: (element-type CtlCall): the calls to make
  *
- * Sends every call, then waits until each has its reply or failed; the
- * outcome is in each CtlCall. Fails only when SIGINT or SIGTERM
- * interrupted the wait (%CTL_ERROR_INTERRUPTED): the calls not done then
- * stay without outcome, and their replies will be ignored.
+ * Makes every call, then waits until each has its reply or failed; the
+ * outcome is in each CtlCall. At most CTL_BUS_MAX_IN_FLIGHT calls wait for
+ * their reply at a time, the others are sent, in their order, as replies
+ * come in. A call that the bus refuses with LimitsExceeded is sent again
+ * after a short delay, at most MAX_ATTEMPTS times in all, and lowers the
+ * number of calls sent at a time to as many as were waiting (at least
+ * one), for this batch and the next; its outcome is the last refusal once
+ * the attempts are spent.
+ *
+ * Fails only when SIGINT or SIGTERM interrupted the wait
+ * (%CTL_ERROR_INTERRUPTED): the calls not done then stay without outcome,
+ * and their replies will be ignored.
  */
 gboolean
 ctl_bus_call_all (CtlBus     *self,
                   GPtrArray  *calls,
                   GError    **error)
 {
+  Batch batch = { calls, 0, G_QUEUE_INIT, calls->len };
   struct sigaction action = { 0, }, old_int, old_term;
   sigset_t blocked, old_mask, wait_mask;
 
-  for (guint i = 0; i < calls->len; i++)
-    {
-      CtlCall *call = calls->pdata[i];
-      int r;
-
-      self->n_pending++;
-      r = sd_bus_call_async (self->bus, &call->slot, call->request,
-                             on_reply, call, call->timeout_usec);
-      if (r < 0)
-        fail_call (call, r);
-    }
+  self->batch = &batch;
 
   /* Deliver SIGINT and SIGTERM only inside ppoll(), to on_signal(). */
   sigemptyset (&blocked);
@@ -594,13 +783,16 @@ ctl_bus_call_all (CtlBus     *self,
   catch_signal (SIGINT, &action, &old_int);
   catch_signal (SIGTERM, &action, &old_term);
 
-  run_until_done (self, calls, &wait_mask);
+  run_until_done (self, &wait_mask);
 
   /* Back to the default actions first: a signal that came while they were
    * blocked, outside ppoll(), then ends the program as it would have. */
   sigaction (SIGINT, &old_int, NULL);
   sigaction (SIGTERM, &old_term, NULL);
   sigprocmask (SIG_SETMASK, &old_mask, NULL);
+
+  g_queue_clear (&batch.refused);
+  self->batch = NULL;
 
   if (interrupting_signal != 0)
     {
@@ -692,6 +884,39 @@ static const char * const no_reply_errors[] = {
   SD_BUS_ERROR_TIMEOUT,
   NULL
 };
+
+/* Whether @failure says that the daemon cannot be reached over this
+ * connection: nobody owns its name, D-Bus activation failed, no reply
+ * came, or the bus kept refusing the calls. */
+static gboolean
+is_unreachable (CtlBus             *self,
+                const sd_bus_error *failure)
+{
+  return has_any_name (failure, no_owner_errors) ||
+         has_name_prefix (failure, "org.freedesktop.DBus.Error.Spawn.") ||
+         has_any_name (failure, no_reply_errors) ||
+         sd_bus_error_has_name (failure, SD_BUS_ERROR_DISCONNECTED) ||
+         sd_bus_error_has_name (failure, SD_BUS_ERROR_LIMITS_EXCEEDED) ||
+         sd_bus_is_open (self->bus) <= 0;
+}
+
+/*
+ * ctl_bus_failure_concerns_call:
+ * @self: the connection
+ * @call: a call that failed
+ *
+ * Whether the failure of @call concerns that call only: the daemon
+ * answered it, with an error (it does not know the method, the caller may
+ * not call it, it could not make the reply), or the bus refused it for its
+ * policy. Then another call, asking for the same another way, may work.
+ * Otherwise the daemon cannot be reached (see ctl_bus_explain_failure()).
+ */
+gboolean
+ctl_bus_failure_concerns_call (CtlBus        *self,
+                               const CtlCall *call)
+{
+  return !is_unreachable (self, &call->error);
+}
 
 /*
  * ctl_bus_explain_failure:
@@ -791,6 +1016,15 @@ ctl_bus_explain_failure (CtlBus        *self,
       g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
                    "lost the connection to %s while trying to %s: %s",
                    self->where_exactly, target, text);
+    }
+  else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_LIMITS_EXCEEDED))
+    {
+      /* Refused MAX_ATTEMPTS times (on_reply()), with fewer and fewer
+       * calls in flight: the bus will not pass on this connection's calls. */
+      g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
+                   "%s refused %u times to pass on the call to %s to bgserviced (%s): "
+                   "%s (%s)", self->where_exactly, call->attempts, target, self->name,
+                   text, failure->name);
     }
   else if (sd_bus_error_has_name (failure, SD_BUS_ERROR_INVALID_ARGS))
     {

@@ -4,9 +4,10 @@
  *
  * CtlBus knows which bus was asked for and under which name the daemon
  * should be, so that every failure can say what was tried and how to fix
- * it. Calls are made in batches (ctl_bus_call_all()): all are sent at once
- * and their replies awaited together, so that `stop a b c` stops the three
- * services in parallel; SIGINT or SIGTERM interrupts the wait.
+ * it. Calls are made in batches (ctl_bus_call_all()): their replies are
+ * awaited together, so that `stop a b c` stops the three services in
+ * parallel, with at most CTL_BUS_MAX_IN_FLIGHT of them waiting at a time;
+ * SIGINT or SIGTERM interrupts the wait.
  */
 #pragma once
 
@@ -32,6 +33,16 @@ typedef enum
 #define CTL_CALL_TIMEOUT_DEFAULT  ((guint64) 0)
 #define CTL_CALL_TIMEOUT_NONE     G_MAXUINT64
 
+/*
+ * CTL_BUS_MAX_IN_FLIGHT: how many calls of a batch may wait for their
+ * reply at a time. A bus limits the replies that one connection may wait
+ * for (dbus-daemon's max_replies_per_connection: 128 on the system bus)
+ * and refuses the calls beyond that limit; the other calls of a batch are
+ * sent as replies come in. A bus that refuses calls all the same lowers
+ * this bound for the rest of the command (see ctl_bus_call_all()).
+ */
+#define CTL_BUS_MAX_IN_FLIGHT 64
+
 typedef struct _CtlBus CtlBus;
 
 /*
@@ -49,6 +60,8 @@ typedef struct
   /*< private >*/
   CtlBus         *bus;
   sd_bus_slot    *slot;
+  guint           attempts;      /* how many times it was sent */
+  gint64          retry_at;      /* monotonic µs: when to send it again, once refused */
   gboolean        done;
 } CtlCall;
 
@@ -72,6 +85,8 @@ void        ctl_call_free          (CtlCall     *self);
 gboolean    ctl_bus_call_all       (CtlBus      *self,
                                     GPtrArray   *calls,
                                     GError     **error);
+gboolean    ctl_bus_failure_concerns_call (CtlBus        *self,
+                                           const CtlCall *call);
 void        ctl_bus_explain_failure (CtlBus        *self,
                                      const CtlCall *call,
                                      const char    *action,

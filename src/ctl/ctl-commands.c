@@ -4,9 +4,17 @@
  * A command that takes names first resolves every name with
  * Manager.GetService (never building object paths itself), then makes one
  * call on each service found, all in one batch: `stop a b c` waits for the
- * three stops together, not one after the other. Output follows the order
- * of the names on the command line. `start --all` and `stop --all` call
- * the manager instead (StartAll, StopAll).
+ * three stops together, not one after the other (ctl-bus.c bounds how many
+ * wait at a time). Output follows the order of the names on the command
+ * line. `start --all` and `stop --all` call the manager instead (StartAll,
+ * StopAll); `list` reads every service in one call,
+ * ObjectManager.GetManagedObjects, and falls back to ListServices and one
+ * Properties.GetAll a service when that call is refused.
+ *
+ * No state is printed that was not read: a service whose properties could
+ * not all be read is reported on standard error (exit status 2) and left
+ * out, and a daemon that does not answer ends the command with nothing
+ * printed.
  *
  * Each command builds its whole output, plain (ctl-output.c) or JSON
  * (ctl-json.c), before printing it; --quiet drops it, except the errors
@@ -296,16 +304,74 @@ print_output (const CtlCommandOptions *options,
 }
 
 /*
- * Completes each service of @services with all its properties (state,
- * restarts, …), one GetAll a service, all in one batch. A service that
- * cannot tell (gone since ListServices) keeps what ListServices said.
+ * Leaves out of @services, with a message and exit status 2, each service
+ * whose properties were not all read: what is printed of a service is what
+ * the daemon said, never a default.
+ */
+static void
+keep_fully_read (GPtrArray *services,
+                 CtlExit   *status)
+{
+  for (guint i = 0; i < services->len;)
+    {
+      g_autoptr (GError) failure = NULL;
+
+      if (ctl_service_info_check_read (services->pdata[i], &failure))
+        {
+          i++;
+          continue;
+        }
+      ctl_output_print_error ("%s", failure->message);
+      *status = ctl_exit_worse (*status, CTL_EXIT_FAILURE);
+      g_ptr_array_remove_index (services, i);
+    }
+}
+
+/*
+ * The failure of a call that read the properties of @info: printed and
+ * folded into @status, or, when the daemon cannot be reached, returned in
+ * @error (FALSE). A service that went away since ListServices found it is
+ * left out silently (*@gone set): it is no more.
  */
 static gboolean
+handle_read_failure (CtlBus          *bus,
+                     const CtlCall   *call,
+                     CtlServiceInfo  *info,
+                     gboolean        *gone,
+                     CtlExit         *status,
+                     GError         **error)
+{
+  g_autoptr (GError) failure = NULL;
+
+  ctl_bus_explain_failure (bus, call, "get the state of", info->name, &failure);
+  *gone = g_error_matches (failure, CTL_ERROR, CTL_ERROR_NO_SUCH_SERVICE);
+  if (*gone)
+    return TRUE;
+  if (g_error_matches (failure, CTL_ERROR, CTL_ERROR_UNREACHABLE))
+    {
+      g_propagate_error (error, g_steal_pointer (&failure));
+      return FALSE;
+    }
+
+  ctl_output_print_error ("%s", failure->message);
+  *status = ctl_exit_worse (*status, CTL_EXIT_FAILURE);
+  return TRUE;
+}
+
+/*
+ * Reads all the properties of each service of @services (from
+ * ListServices), one GetAll a service, all in one batch. Returns the
+ * services whose properties were read; the others are reported, as
+ * handle_read_failure() says.
+ */
+static GPtrArray *
 read_all_properties (CtlBus     *bus,
                      GPtrArray  *services,
+                     CtlExit    *status,
                      GError    **error)
 {
   g_autoptr (GPtrArray) calls = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_call_free);
+  g_autoptr (GPtrArray) read = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
 
   for (guint i = 0; i < services->len; i++)
     {
@@ -313,37 +379,88 @@ read_all_properties (CtlBus     *bus,
       CtlCall *call = new_get_all_call (bus, info->path, info->name, error);
 
       if (call == NULL)
-        return FALSE;
+        return NULL;
       g_ptr_array_add (calls, call);
     }
   if (!ctl_bus_call_all (bus, calls, error))
-    return FALSE;
+    return NULL;
 
   for (guint i = 0; i < services->len; i++)
     {
       CtlCall *call = calls->pdata[i];
+      gboolean gone = FALSE;
 
-      if (call->reply != NULL &&
-          !ctl_wire_read_service_properties (call->reply, services->pdata[i], error))
-        return FALSE;
+      if (call->reply == NULL)
+        {
+          if (!handle_read_failure (bus, call, services->pdata[i], &gone, status, error))
+            return NULL;
+          continue;
+        }
+      if (!ctl_wire_read_service_properties (call->reply, services->pdata[i], error))
+        return NULL;
+      g_ptr_array_add (read, g_steal_pointer (&services->pdata[i]));
     }
 
-  return TRUE;
+  return g_steal_pointer (&read);
 }
 
-/* list: ListServices, then all the properties of each service. */
+/*
+ * Every service with all its properties, sorted by name: one
+ * GetManagedObjects; when the daemon or the bus refuses it (a bgserviced
+ * without ObjectManager, a bus policy that does not allow it, a reply too
+ * big for the daemon to make), ListServices and a GetAll a service.
+ */
+static GPtrArray *
+read_every_service (CtlBus   *bus,
+                    CtlExit  *status,
+                    GError  **error)
+{
+  g_autoptr (CtlCall) call = NULL;
+  g_autoptr (GPtrArray) batch = g_ptr_array_new ();
+  g_autoptr (GPtrArray) listed = NULL;
+  GPtrArray *services = NULL;
+
+  call = ctl_call_new (bus, BGS_BUS_ROOT_PATH, CTL_WIRE_OBJECT_MANAGER, "GetManagedObjects",
+                       CTL_CALL_TIMEOUT_DEFAULT, error);
+  if (call == NULL)
+    return NULL;
+  g_ptr_array_add (batch, call);
+  if (!ctl_bus_call_all (bus, batch, error))
+    return NULL;
+
+  if (call->reply != NULL)
+    return ctl_wire_read_managed_objects (call->reply, &services, error) ? services : NULL;
+
+  if (!ctl_bus_failure_concerns_call (bus, call))
+    {
+      ctl_bus_explain_failure (bus, call, "list the services", NULL, error);
+      return NULL;
+    }
+
+  g_debug ("GetManagedObjects failed (%s: %s); reading the services one by one",
+           call->error.name, call->error.message);
+  listed = list_services (bus, error);
+  if (listed == NULL)
+    return NULL;
+
+  return read_all_properties (bus, listed, status, error);
+}
+
+/* list: every service with its state, tasks and restarts. */
 CtlExit
 ctl_command_list (CtlBus                   *bus,
                   const CtlCommandOptions  *options,
                   GError                  **error)
 {
+  CtlExit status = CTL_EXIT_SUCCESS;
   g_autoptr (GPtrArray) services = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   gboolean table = ctl_output_is_terminal ();
 
-  services = list_services (bus, error);
-  if (services == NULL || !read_all_properties (bus, services, error))
+  services = read_every_service (bus, &status, error);
+  if (services == NULL)
     return CTL_EXIT_FAILURE;
+  keep_fully_read (services, &status);
 
   if (options->output != CTL_OUTPUT_PLAIN)
     ctl_json_format_services (out, services, options->output);
@@ -352,13 +469,14 @@ ctl_command_list (CtlBus                   *bus,
                                 table ? ctl_output_terminal_columns () : 0, options->flags);
   print_output (options, out);
 
-  return CTL_EXIT_SUCCESS;
+  return status;
 }
 
 /*
  * The properties of each named service, as CtlServiceInfo, in the order
  * of @names; names that name no service, and services that cannot tell,
- * are reported (@action says what was tried) and left out.
+ * are reported (@action says what was tried) and left out. show prints
+ * the properties read; the other commands keep_fully_read().
  */
 static GPtrArray *
 get_named_services (CtlBus              *bus,
@@ -413,6 +531,7 @@ ctl_command_status (CtlBus                   *bus,
   services = get_named_services (bus, options->names, "get the status of", &status, error);
   if (services == NULL)
     return CTL_EXIT_FAILURE;
+  keep_fully_read (services, &status);
 
   /* Now, after the replies: no state can have been entered later. */
   now_usec = g_get_real_time ();
@@ -483,6 +602,7 @@ ctl_command_is_failed (CtlBus                   *bus,
   services = get_named_services (bus, options->names, "get the state of", &status, error);
   if (services == NULL)
     return CTL_EXIT_FAILURE;
+  keep_fully_read (services, &status);
 
   for (guint i = 0; i < services->len; i++)
     {
@@ -512,6 +632,7 @@ ctl_command_is_active (CtlBus                   *bus,
   services = get_named_services (bus, options->names, "get the state of", &status, error);
   if (services == NULL)
     return CTL_EXIT_FAILURE;
+  keep_fully_read (services, &status);
 
   for (guint i = 0; i < services->len; i++)
     {

@@ -73,15 +73,42 @@ ctl_service_info_free (CtlServiceInfo *self)
   g_free (self);
 }
 
-/* The State property when it was read, else what is_running implies
- * ("stopping" cannot be told from is_running alone). */
+/* The State property as read. Only a service whose properties were all
+ * read (ctl_service_info_check_read()) is printed: the state is never
+ * guessed (from IsRunning, "stopping" would look "running"). */
 const char *
 ctl_service_info_get_state (const CtlServiceInfo *self)
 {
-  if (self->state != NULL)
-    return self->state;
+  g_return_val_if_fail (self->state != NULL, "");
 
-  return self->is_running ? BGS_BUS_STATE_RUNNING : BGS_BUS_STATE_STOPPED;
+  return self->state;
+}
+
+/*
+ * ctl_service_info_check_read:
+ * @self: a service whose properties were read
+ *
+ * Checks that the daemon told every property of org.bgservice1.Service
+ * this client knows, so that what is printed of the service is what the
+ * daemon said, never a default. Fails (%CTL_ERROR_FAILED) naming the first
+ * property missing.
+ */
+gboolean
+ctl_service_info_check_read (const CtlServiceInfo  *self,
+                             GError               **error)
+{
+  for (guint i = 0; i < CTL_N_PROPERTIES; i++)
+    if ((self->properties_read & (1u << i)) == 0)
+      {
+        g_set_error (error, CTL_ERROR, CTL_ERROR_FAILED,
+                     "the daemon did not tell the %s of service “%s” "
+                     "(is the owner of the bus name a bgserviced of another version?)",
+                     ctl_wire_property_names[i],
+                     self->name != NULL ? self->name : self->path);
+        return FALSE;
+      }
+
+  return TRUE;
 }
 
 /* Sets @error to say which part of a reply could not be read; returns FALSE. */
@@ -403,4 +430,97 @@ ctl_wire_split_by_service (GPtrArray *stop_all_errors)
     }
 
   return g_steal_pointer (&groups);
+}
+
+/* Orders services by name as the daemon does (ListServices): bytewise. */
+static int
+compare_by_name (gconstpointer a,
+                 gconstpointer b)
+{
+  const CtlServiceInfo *first = *(const CtlServiceInfo * const *) a;
+  const CtlServiceInfo *second = *(const CtlServiceInfo * const *) b;
+  int by_name = g_strcmp0 (first->name, second->name);
+
+  return by_name != 0 ? by_name : g_strcmp0 (first->path, second->path);
+}
+
+/* Reads the interfaces of one object, a{sa{sv}}: the properties of
+ * org.bgservice1.Service into a new CtlServiceInfo added to @services; an
+ * object without that interface adds nothing, the others are skipped. */
+static int
+read_object_interfaces (sd_bus_message *message,
+                        const char     *path,
+                        GPtrArray      *services)
+{
+  const char *interface;
+  int r;
+
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, "{sa{sv}}");
+  if (r <= 0)
+    return r < 0 ? r : -ENXIO;
+
+  while ((r = sd_bus_message_enter_container (message, SD_BUS_TYPE_DICT_ENTRY, "sa{sv}")) > 0)
+    {
+      r = sd_bus_message_read (message, "s", &interface);
+      if (r > 0 && strcmp (interface, BGS_BUS_SERVICE_INTERFACE) == 0)
+        {
+          g_autoptr (CtlServiceInfo) info = ctl_service_info_new ();
+
+          info->path = g_strdup (path);
+          if (!ctl_wire_read_service_properties (message, info, NULL))
+            return -EBADMSG;
+          g_ptr_array_add (services, g_steal_pointer (&info));
+        }
+      else if (r > 0)
+        r = sd_bus_message_skip (message, "a{sv}");
+      if (r >= 0)
+        r = sd_bus_message_exit_container (message);
+      if (r < 0)
+        return r;
+    }
+  if (r < 0)
+    return r;
+
+  return sd_bus_message_exit_container (message);
+}
+
+/*
+ * ctl_wire_read_managed_objects:
+ *
+ * Reads the reply of ObjectManager.GetManagedObjects at the manager's
+ * path, a{oa{sa{sv}}}, into an array of CtlServiceInfo, one for each
+ * object that has the interface org.bgservice1.Service, with its path and
+ * its properties, sorted by name as ListServices sorts them.
+ */
+gboolean
+ctl_wire_read_managed_objects (sd_bus_message  *message,
+                               GPtrArray      **out_services,
+                               GError         **error)
+{
+  g_autoptr (GPtrArray) services = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
+  const char *path;
+  int r;
+
+  r = sd_bus_message_enter_container (message, SD_BUS_TYPE_ARRAY, "{oa{sa{sv}}}");
+  if (r <= 0)
+    return fail_read (r < 0 ? r : -ENXIO, "the objects of the daemon", error);
+
+  while ((r = sd_bus_message_enter_container (message, SD_BUS_TYPE_DICT_ENTRY, "oa{sa{sv}}")) > 0)
+    {
+      r = sd_bus_message_read (message, "o", &path);
+      if (r > 0)
+        r = read_object_interfaces (message, path, services);
+      if (r >= 0)
+        r = sd_bus_message_exit_container (message);
+      if (r < 0)
+        break;
+    }
+  if (r >= 0)
+    r = sd_bus_message_exit_container (message);
+  if (r < 0)
+    return fail_read (r, "the objects of the daemon", error);
+
+  g_ptr_array_sort (services, compare_by_name);
+  *out_services = g_steal_pointer (&services);
+  return TRUE;
 }

@@ -16,6 +16,7 @@
 G_BEGIN_DECLS
 
 #define CTL_WIRE_PROPERTIES        "org.freedesktop.DBus.Properties"
+#define CTL_WIRE_OBJECT_MANAGER    "org.freedesktop.DBus.ObjectManager"
 
 extern const char * const ctl_wire_states[];
 
@@ -56,10 +57,13 @@ void ctl_task_error_free (CtlTaskError *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlTaskError, ctl_task_error_free)
 
 /*
- * CtlServiceInfo: what bgservicectl knows of one service: from
- * ListServices (name, is_running, n_tasks, path), then from all its
- * properties (Properties.GetAll). What the daemon did not tell keeps its
- * zero value.
+ * CtlServiceInfo: what bgservicectl knows of one service: its properties,
+ * from Properties.GetAll or ObjectManager.GetManagedObjects, and its
+ * object path; ListServices gives a first name, is_running, n_tasks and
+ * path, which the properties replace. What the daemon did not tell keeps
+ * its zero value, and its bit of properties_read stays 0: nothing is
+ * printed of a service whose State was not read (see
+ * ctl_service_info_check_read()).
  */
 typedef struct
 {
@@ -75,9 +79,11 @@ typedef struct
   guint       properties_read;  /* bit 1 << CtlProperty for each property GetAll gave */
 } CtlServiceInfo;
 
-CtlServiceInfo *ctl_service_info_new       (void);
-void            ctl_service_info_free      (CtlServiceInfo *self);
-const char     *ctl_service_info_get_state (const CtlServiceInfo *self);
+CtlServiceInfo *ctl_service_info_new        (void);
+void            ctl_service_info_free       (CtlServiceInfo *self);
+const char     *ctl_service_info_get_state  (const CtlServiceInfo *self);
+gboolean        ctl_service_info_check_read (const CtlServiceInfo  *self,
+                                             GError               **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlServiceInfo, ctl_service_info_free)
 
 /*
@@ -109,6 +115,9 @@ gboolean ctl_wire_read_path        (sd_bus_message  *message,
                                     GError         **error);
 gboolean ctl_wire_read_service_properties (sd_bus_message  *message,
                                            CtlServiceInfo  *info,
+                                           GError         **error);
+gboolean ctl_wire_read_managed_objects    (sd_bus_message  *message,
+                                           GPtrArray      **out_services,
                                            GError         **error);
 
 G_END_DECLS

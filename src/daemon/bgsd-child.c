@@ -1,44 +1,86 @@
 /* SPDX-License-Identifier: MIT */
 /* bgsd-child.c: a command run in its own process group.
  *
- * BgsdChild starts a command with GSubprocess as the leader of a new
- * process group, so that whatever the command starts can be signalled
- * with it. Terminating sends SIGTERM to the group, then SIGKILL once the
- * timeout has passed; when the leader has exited, what is left of the
- * group is killed at once. A child that ends after being terminated ends
- * with G_IO_ERROR_CANCELLED: it was stopped, it did not fail. Its stdout
- * and stderr go where bgsd-output.c says, tagged with the service name;
- * its output is closed when the leader has been reaped.
+ * A BgsdChild is one run of a command: spawned as the leader of a new
+ * process group (bgsd-spawn.c), so that whatever the command starts can be
+ * signalled with it, and followed until it ends (bgsd-reaper.c), its stdout
+ * and stderr going where bgsd-output.c says, tagged with the service name.
+ * Terminating sends SIGTERM to the group, then SIGKILL once the timeout has
+ * passed; when the leader has exited, what is left of the group is killed
+ * at once. A child that ends after being terminated ends with
+ * G_IO_ERROR_CANCELLED: it was stopped, it did not fail.
+ *
+ * Spawning has a budget per main loop iteration: SPAWN_BATCH spawns, and
+ * more while they took less than SPAWN_SLICE_US together. A child made
+ * within the budget is spawned at once; past it, children wait in a queue
+ * that the next iterations work through, oldest first. A thousand timers
+ * that tick together, or a start of many instances, so spawn over several
+ * iterations, and D-Bus calls are answered in between, while a handful of
+ * commands still run by the time the call that started them returns.
+ * Whatever goes wrong, a spawn that fails included, reaches the callback
+ * (in a later iteration), never the caller of bgsd_child_new().
  */
 #include "config.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bgsd-child.h"
 #include "bgsd-config.h"
+#include "bgsd-guardian.h"
 #include "bgsd-output.h"
+#include "bgsd-reaper.h"
+#include "bgsd-spawn.h"
+
+/* The spawns of one main loop iteration: SPAWN_BATCH, then more while they
+ * took less than SPAWN_SLICE_US together. */
+#define SPAWN_BATCH 16
+#define SPAWN_SLICE_US 2000
+
+typedef enum
+{
+  CHILD_QUEUED,
+  CHILD_RUNNING,
+  CHILD_ENDED,
+} ChildState;
 
 struct _BgsdChild
 {
-  GSubprocess *process;      /* (owned) */
-  BgsdOutput  *output;       /* (owned) */
-  char        *command;      /* (owned): for messages */
-  GPid         pgid;         /* the group the leader made, its PID */
-  gboolean     terminating;  /* we sent the signal that ends it */
-  gboolean     exited;       /* the leader was reaped: its PID is free */
-  GSource     *kill_timer;   /* (owned) (nullable) */
-  GList        link;         /* in every_child */
+  char            **argv;         /* (owned) */
+  char             *command;      /* (owned): for messages */
+  char             *name;         /* (owned): the service, for its output */
+  GTask            *task;         /* (owned) (nullable): until the child ends */
+  ChildState        state;
+  GList             link;         /* in the queue, then in the running list */
+  GPid              pgid;         /* the group the leader made, its PID, once spawned */
+  BgsdReaperWatch  *watch;        /* (nullable): while the leader runs */
+  BgsdOutput       *output;       /* (owned) (nullable): once spawned */
+  gboolean          terminating;  /* we sent the signal that ends it, or will */
+  GSource          *kill_timer;   /* (owned) (nullable) */
 };
 
-/* Every child not freed yet, for bgsd_child_kill_all(). */
-static GQueue every_child = G_QUEUE_INIT;
+/* Children: those waiting for their spawn and those running; the state of
+ * this file. */
+typedef struct
+{
+  GQueue   queue;       /* BgsdChild, oldest first */
+  GQueue   running;     /* BgsdChild */
+  GSource *spawner;     /* (owned) (nullable): works through the queue */
+  guint    n_spawned;   /* spawns in this iteration */
+  gint64   spawn_time;  /* µs they took */
+} Children;
+
+static Children children = { G_QUEUE_INIT, G_QUEUE_INIT, NULL, 0, 0 };
 
 static void
-become_group_leader (gpointer user_data)
+drop_kill_timer (BgsdChild *self)
 {
-  setpgid (0, 0);
+  if (self->kill_timer == NULL)
+    return;
+  g_source_destroy (self->kill_timer);
+  g_clear_pointer (&self->kill_timer, g_source_unref);
 }
 
 static void
@@ -50,52 +92,229 @@ signal_group (BgsdChild *self,
                signal_number, self->command, g_strerror (errno));
 }
 
-/* Starts @argv for service @name; @command names it in messages. */
-BgsdChild *
-bgsd_child_spawn (const char * const  *argv,
-                  const char          *command,
-                  const char          *name,
-                  GError             **error)
+/* The child has ended, with @error (taken) or successfully when it is NULL.
+ * The callback may free @self. */
+static void
+end (BgsdChild *self,
+     GError    *error)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(BgsdOutput) output = NULL;
-  const char *identifier;
-  BgsdChild *self;
+  g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
-  g_subprocess_launcher_set_child_setup (launcher, become_group_leader, NULL, NULL);
-  /* The service manager's messages are for the daemon, not its commands. */
-  g_subprocess_launcher_unsetenv (launcher, "NOTIFY_SOCKET");
-  g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_USEC");
-  g_subprocess_launcher_unsetenv (launcher, "WATCHDOG_PID");
-  output = bgsd_output_new (name, launcher, error);
-  if (output == NULL)
-    return NULL;
-  process = g_subprocess_launcher_spawnv (launcher, argv, error);
-  if (process == NULL)
-    return NULL;
-
-  self = g_new0 (BgsdChild, 1);
-  self->process = g_steal_pointer (&process);
-  self->output = g_steal_pointer (&output);
-  self->command = g_strdup (command);
-  self->link.data = self;
-  g_queue_push_tail_link (&every_child, &self->link);
-  identifier = g_subprocess_get_identifier (self->process);
-  /* GLib reaps in its worker thread: a command that ends at once may be
-   * gone already, its PID free. Then there is no group left to signal. */
-  if (identifier != NULL)
-    self->pgid = (GPid) g_ascii_strtoll (identifier, NULL, 10);
+  self->state = CHILD_ENDED;
+  if (error != NULL)
+    g_task_return_error (task, error);
   else
-    self->exited = TRUE;
+    g_task_return_boolean (task, TRUE);
+}
 
+/* What the end of a leader that nobody terminated means: NULL for status 0. */
+static GError *
+error_from_status (const char *command,
+                   int         code,
+                   int         status)
+{
+  if (code == CLD_EXITED && status == 0)
+    return NULL;
+  if (code == CLD_EXITED)
+    return g_error_new (G_SPAWN_EXIT_ERROR, status, "“%s” exited with status %d", command, status);
+  if (code == CLD_KILLED || code == CLD_DUMPED)
+    return g_error_new (G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+                        "“%s” was killed by signal %d (%s), which bgserviced did not send",
+                        command, status, g_strsignal (status));
+  return g_error_new (G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+                      "“%s” ended, but something else took its exit status", command);
+}
+
+/* The leader has ended; it is reaped once this returns. */
+static void
+on_leader_ended (int      code,
+                 int      status,
+                 gpointer user_data)
+{
+  BgsdChild *self = user_data;
+
+  self->watch = NULL;
+  g_queue_unlink (&children.running, &self->link);
+  bgsd_output_close (self->output);
+  drop_kill_timer (self);
+
+  if (self->terminating)
+    {
+      /* What the leader left behind in its group goes too. Not reaped
+       * yet, the leader keeps the group's number from being reused. */
+      signal_group (self, SIGKILL);
+      end (self, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "“%s” was stopped",
+                              self->command));
+      return;
+    }
+
+  end (self, error_from_status (self->command, code, status));
+}
+
+/* A leader the reaper cannot follow must not run unsupervised. */
+static void
+kill_and_reap (GPid pid)
+{
+  kill (-pid, SIGKILL);
+  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+/* Spawns the leader, with its output, and has the reaper follow it. The
+ * guardian learns the new group before the spawn counts as over. */
+static gboolean
+spawn_leader (BgsdChild  *self,
+              GError    **error)
+{
+  int fds[] = { -1, -1, -1 };   /* stdin: /dev/null */
+  GPid pid;
+
+  self->output = bgsd_output_new (self->name, &fds[STDOUT_FILENO], error);
+  if (self->output == NULL)
+    return FALSE;
+
+  bgsd_guardian_spawn_begin ();
+  pid = bgsd_spawn_process ((const char * const *) self->argv, fds, G_N_ELEMENTS (fds), error);
+  close (fds[STDOUT_FILENO]);
+  close (fds[STDERR_FILENO]);
+  if (pid != 0)
+    self->watch = bgsd_reaper_watch (pid, on_leader_ended, self, error);
+  bgsd_guardian_spawn_end ();
+
+  if (pid != 0 && self->watch == NULL)
+    kill_and_reap (pid);
+  if (self->watch == NULL)
+    {
+      bgsd_output_close (self->output);
+      return FALSE;
+    }
+
+  self->pgid = pid;
+  return TRUE;
+}
+
+static gboolean
+within_budget (void)
+{
+  return children.n_spawned < SPAWN_BATCH || children.spawn_time < SPAWN_SLICE_US;
+}
+
+/* Spawns the child, or ends it when it was terminated meanwhile. */
+static void
+launch (BgsdChild *self)
+{
+  GError *error = NULL;
+  gint64 began = g_get_monotonic_time ();
+
+  if (self->terminating)
+    error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "“%s” was stopped before it started",
+                         self->command);
+  else
+    {
+      spawn_leader (self, &error);
+      children.n_spawned++;
+      children.spawn_time += g_get_monotonic_time () - began;
+    }
+
+  if (error != NULL)
+    {
+      end (self, error);
+      return;
+    }
+
+  self->state = CHILD_RUNNING;
+  g_queue_push_tail_link (&children.running, &self->link);
+  g_debug ("%s: started “%s” as PID %d", self->name, self->command, (int) self->pgid);
+}
+
+/* A new iteration: a new budget. */
+static gboolean
+spawner_prepare (GSource *source,
+                 gint    *timeout)
+{
+  children.n_spawned = 0;
+  children.spawn_time = 0;
+  *timeout = -1;
+  return children.queue.length > 0;
+}
+
+static gboolean
+spawner_check (GSource *source)
+{
+  return children.queue.length > 0;
+}
+
+/* Launches from the queue what the budget allows; those that were
+ * terminated meanwhile (at its head) end whatever the budget. */
+static gboolean
+spawner_dispatch (GSource     *source,
+                  GSourceFunc  callback,
+                  gpointer     user_data)
+{
+  while (children.queue.length > 0
+         && (((BgsdChild *) children.queue.head->data)->terminating || within_budget ()))
+    launch (g_queue_pop_head_link (&children.queue)->data);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs spawner_funcs = {
+  .prepare = spawner_prepare,
+  .check = spawner_check,
+  .dispatch = spawner_dispatch,
+};
+
+/* Launches the child now when the budget allows and none waits, else
+ * queues it. */
+static void
+launch_or_queue (BgsdChild *self)
+{
+  if (children.spawner == NULL)
+    {
+      children.spawner = g_source_new (&spawner_funcs, sizeof (GSource));
+      g_source_set_static_name (children.spawner, "bgserviced spawner");
+      g_source_attach (children.spawner, g_main_context_get_thread_default ());
+    }
+
+  if (children.queue.length == 0 && within_budget ())
+    launch (self);
+  else
+    g_queue_push_tail_link (&children.queue, &self->link);
+}
+
+/*
+ * Runs @argv for service @name (@command names it in messages). @callback
+ * comes once the command has ended, or could not start; get the outcome
+ * with bgsd_child_finish(). Free the child afterwards, not before.
+ */
+BgsdChild *
+bgsd_child_new (const char * const  *argv,
+                const char          *command,
+                const char          *name,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  BgsdChild *self = g_new0 (BgsdChild, 1);
+
+  self->argv = g_strdupv ((char **) argv);
+  self->command = g_strdup (command);
+  self->name = g_strdup (name);
+  self->task = g_task_new (NULL, NULL, callback, user_data);
+  self->link.data = self;
+  launch_or_queue (self);
   return self;
 }
 
-GPid
-bgsd_child_get_pid (BgsdChild *self)
+/* Successful for exit status 0; G_SPAWN_EXIT_ERROR for another status,
+ * G_SPAWN_ERROR for a signal or a command that could not start, the error
+ * of the output for output that could not be set up, and
+ * G_IO_ERROR_CANCELLED when bgsd_child_terminate() ended it. */
+gboolean
+bgsd_child_finish (BgsdChild     *self,
+                   GAsyncResult  *result,
+                   GError       **error)
 {
-  return self->pgid;
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 static gboolean
@@ -112,18 +331,25 @@ on_kill_timeout (gpointer user_data)
 
 /*
  * Sends SIGTERM to the child's group, and SIGKILL after @timeout_ms
- * (BGSD_TIMEOUT_INFINITE: never; 0: at once).
+ * (BGSD_TIMEOUT_INFINITE: never; 0: at once). A child still waiting for
+ * its spawn is not spawned: it ends as stopped, soon.
  */
 void
 bgsd_child_terminate (BgsdChild *self,
                       guint      timeout_ms)
 {
-  if (self->terminating || self->exited)
+  if (self->terminating || self->state == CHILD_ENDED)
     return;
 
   self->terminating = TRUE;
-  signal_group (self, SIGTERM);
+  if (self->state == CHILD_QUEUED)
+    {
+      g_queue_unlink (&children.queue, &self->link);
+      g_queue_push_head_link (&children.queue, &self->link);
+      return;
+    }
 
+  signal_group (self, SIGTERM);
   if (timeout_ms == 0)
     signal_group (self, SIGKILL);
   else if (timeout_ms != BGSD_TIMEOUT_INFINITE)
@@ -134,107 +360,50 @@ bgsd_child_terminate (BgsdChild *self,
     }
 }
 
-static void
-on_process_exited (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  BgsdChild *self = g_task_get_task_data (task);
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  self->exited = TRUE;
-  bgsd_output_close (self->output);
-
-  if (self->kill_timer != NULL)
-    {
-      g_source_destroy (self->kill_timer);
-      g_clear_pointer (&self->kill_timer, g_source_unref);
-    }
-
-  if (self->terminating)
-    {
-      /* The leader is gone; what it left behind in its group goes too. */
-      if (kill (-self->pgid, SIGKILL) < 0 && errno != ESRCH)
-        g_debug ("Cannot kill what is left of “%s”: %s", self->command, g_strerror (errno));
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "“%s” was stopped", self->command);
-      return;
-    }
-
-  if (g_subprocess_get_if_exited (self->process) && g_subprocess_get_exit_status (self->process) == 0)
-    g_task_return_boolean (task, TRUE);
-  else if (g_subprocess_get_if_exited (self->process))
-    g_task_return_new_error (task, G_SPAWN_EXIT_ERROR, g_subprocess_get_exit_status (self->process),
-                             "“%s” exited with status %d", self->command,
-                             g_subprocess_get_exit_status (self->process));
-  else
-    g_task_return_new_error (task, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
-                             "“%s” was killed by signal %d (%s), which bgserviced did not send",
-                             self->command, g_subprocess_get_term_sig (self->process),
-                             g_strsignal (g_subprocess_get_term_sig (self->process)));
-}
-
-/* Completes when the leader has exited: successfully for status 0, with
- * G_SPAWN_EXIT_ERROR for another status, G_SPAWN_ERROR for a signal, and
- * G_IO_ERROR_CANCELLED when bgsd_child_terminate() ended it. */
-void
-bgsd_child_wait_async (BgsdChild           *self,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
-{
-  GTask *task = g_task_new (NULL, NULL, callback, user_data);
-
-  g_task_set_task_data (task, self, NULL);
-  g_subprocess_wait_async (self->process, NULL, on_process_exited, task);
-}
-
-gboolean
-bgsd_child_wait_finish (BgsdChild     *self,
-                        GAsyncResult  *result,
-                        GError       **error)
-{
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-void
-bgsd_child_free (BgsdChild *self)
-{
-  g_queue_unlink (&every_child, &self->link);
-  if (self->kill_timer != NULL)
-    g_source_destroy (self->kill_timer);
-  g_clear_pointer (&self->kill_timer, g_source_unref);
-  g_clear_object (&self->process);
-  g_clear_pointer (&self->output, bgsd_output_free);
-  g_free (self->command);
-  g_free (self);
-}
-
 /*
- * For a daemon that may not wait any longer: SIGKILL at once to the group
- * of every child whose leader has not been reaped. Each ends as a
- * terminated child does, cancelled. Returns how many groups were killed.
+ * For a daemon that may not wait any longer: SIGKILL now to the process
+ * group of every command the daemon runs, exec and timer ones alike, and
+ * the commands still waiting for their spawn never start. Each ends as
+ * stopped (G_IO_ERROR_CANCELLED), through its callback, as the main loop
+ * goes on. Returns how many groups were killed.
  */
 guint
 bgsd_child_kill_all (void)
 {
-  guint killed = 0;
+  for (GList *l = children.queue.head; l != NULL; l = l->next)
+    ((BgsdChild *) l->data)->terminating = TRUE;
 
-  for (GList *l = every_child.head; l != NULL; l = l->next)
+  for (GList *l = children.running.head; l != NULL; l = l->next)
     {
-      BgsdChild *self = l->data;
+      BgsdChild *child = l->data;
 
-      if (self->exited)
-        continue;
-      if (self->kill_timer != NULL)
-        {
-          g_source_destroy (self->kill_timer);
-          g_clear_pointer (&self->kill_timer, g_source_unref);
-        }
-      self->terminating = TRUE;
-      signal_group (self, SIGKILL);
-      killed++;
+      child->terminating = TRUE;
+      drop_kill_timer (child);
+      signal_group (child, SIGKILL);
     }
 
-  return killed;
+  return children.running.length;
 }
+
+/* Frees @self; one still running is killed, as nobody would watch it. */
+void
+bgsd_child_free (BgsdChild *self)
+{
+  if (self->state == CHILD_QUEUED)
+    g_queue_unlink (&children.queue, &self->link);
+  else if (self->state == CHILD_RUNNING)
+    {
+      g_queue_unlink (&children.running, &self->link);
+      signal_group (self, SIGKILL);
+      bgsd_reaper_forget (self->watch);
+    }
+
+  drop_kill_timer (self);
+  g_clear_object (&self->task);
+  g_clear_pointer (&self->output, bgsd_output_free);
+  g_strfreev (self->argv);
+  g_free (self->command);
+  g_free (self->name);
+  g_free (self);
+}
+

@@ -8,21 +8,19 @@ G_BEGIN_DECLS
 
 typedef struct _BgsdChild BgsdChild;
 
-BgsdChild *bgsd_child_spawn      (const char * const  *argv,
-                                  const char          *command,
-                                  const char          *name,
-                                  GError             **error);
-void       bgsd_child_wait_async (BgsdChild           *self,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data);
-gboolean   bgsd_child_wait_finish (BgsdChild          *self,
-                                   GAsyncResult       *result,
-                                   GError            **error);
-void       bgsd_child_terminate  (BgsdChild           *self,
-                                  guint                timeout_ms);
-GPid       bgsd_child_get_pid    (BgsdChild           *self);
-void       bgsd_child_free       (BgsdChild           *self);
-guint      bgsd_child_kill_all   (void);
+BgsdChild *bgsd_child_new         (const char * const  *argv,
+                                   const char          *command,
+                                   const char          *name,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data);
+gboolean   bgsd_child_finish      (BgsdChild           *self,
+                                   GAsyncResult        *result,
+                                   GError             **error);
+void       bgsd_child_terminate   (BgsdChild           *self,
+                                   guint                timeout_ms);
+void       bgsd_child_free        (BgsdChild           *self);
+
+guint      bgsd_child_kill_all    (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BgsdChild, bgsd_child_free)
 

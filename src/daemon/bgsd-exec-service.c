@@ -50,7 +50,7 @@ on_instance_exited (GObject      *source,
   Instance *instance = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (bgsd_child_wait_finish (instance->child, result, &error))
+  if (bgsd_child_finish (instance->child, result, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -71,35 +71,19 @@ start_instance (BgsdExecService *self,
                 guint            number)
 {
   g_autofree char *name = g_strdup_printf ("instance-%u", number);
-  g_autoptr(GTask) task = bgs_service_task_new (BGS_SERVICE (self), name);
-  g_autoptr(GError) error = NULL;
-  Instance *instance;
-  BgsdChild *child;
+  GTask *task = bgs_service_task_new (BGS_SERVICE (self), name);
+  Instance *instance = g_new0 (Instance, 1);
 
-  child = bgsd_child_spawn ((const char * const *) self->argv, self->command,
-                            bgs_service_get_name (BGS_SERVICE (self)), &error);
-  if (child == NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  instance = g_new0 (Instance, 1);
   instance->service = self;
-  instance->child = child;
   instance->cancel_watch = g_cancellable_source_new (g_task_get_cancellable (task));
   g_source_set_callback (instance->cancel_watch, G_SOURCE_FUNC (on_instance_cancelled),
                          instance, NULL);
   g_source_attach (instance->cancel_watch, bgs_service_get_context (BGS_SERVICE (self)));
   g_task_set_task_data (task, instance, (GDestroyNotify) instance_free);
-
-  if (bgsd_child_get_pid (child) > 0)
-    g_debug ("%s: started “%s” as PID %d", bgs_service_get_name (BGS_SERVICE (self)),
-             self->command, (int) bgsd_child_get_pid (child));
-  else
-    g_debug ("%s: “%s” ended as soon as it started", bgs_service_get_name (BGS_SERVICE (self)),
-             self->command);
-  bgsd_child_wait_async (child, on_instance_exited, g_steal_pointer (&task));
+  /* The task, held by the callback, completes when the command has ended. */
+  instance->child = bgsd_child_new ((const char * const *) self->argv, self->command,
+                                    bgs_service_get_name (BGS_SERVICE (self)),
+                                    on_instance_exited, task);
 }
 
 static void

@@ -372,11 +372,11 @@ note_destination (gboolean journal,
                g_strerror (error_code));
 }
 
-/* Gives the command two journal streams tagged @name, when the journal
- * takes them; FALSE when it does not. */
+/* Opens two journal streams tagged @name for the command, in @child_fds,
+ * when the journal takes them; FALSE when it does not. */
 static gboolean
-connect_journal (const char          *name,
-                 GSubprocessLauncher *launcher)
+connect_journal (const char *name,
+                 int         child_fds[2])
 {
   int out = sd_journal_stream_fd (name, LOG_INFO, LEVEL_PREFIX);
   int err = out < 0 ? out : sd_journal_stream_fd (name, LOG_WARNING, LEVEL_PREFIX);
@@ -389,8 +389,8 @@ connect_journal (const char          *name,
       return FALSE;
     }
 
-  g_subprocess_launcher_take_stdout_fd (launcher, out);
-  g_subprocess_launcher_take_stderr_fd (launcher, err);
+  child_fds[0] = out;
+  child_fds[1] = err;
   note_destination (TRUE, 0);
   return TRUE;
 }
@@ -398,33 +398,34 @@ connect_journal (const char          *name,
 /* ---- the output of one command ---------------------------------------- */
 
 /*
- * Chooses where the output of the next command that @launcher spawns for
- * service @name goes, and gives the launcher the command's stdout and
- * stderr. Fails when no pipe can be opened (the daemon is out of file
- * descriptors). Call bgsd_output_close() once the command has ended.
+ * Chooses where the output of the next command of service @name goes, and
+ * opens the descriptors the command gets as stdout and stderr, in
+ * @child_fds: the caller closes them once the command has them. Fails when
+ * no pipe can be opened (the daemon is out of file descriptors). Call
+ * bgsd_output_close() once the command has ended.
  */
 BgsdOutput *
-bgsd_output_new (const char           *name,
-                 GSubprocessLauncher  *launcher,
-                 GError              **error)
+bgsd_output_new (const char  *name,
+                 int          child_fds[2],
+                 GError     **error)
 {
   g_autoptr(BgsdOutput) self = g_new0 (BgsdOutput, 1);
   g_autofree char *prefix = NULL;
-  int child_end;
 
-  if (connect_journal (name, launcher))
+  if (connect_journal (name, child_fds))
     return g_steal_pointer (&self);
 
   prefix = make_prefix (name);
-  self->readers[0] = reader_new (prefix, &child_end, error);
-  if (self->readers[0] == NULL)
-    return NULL;
-  g_subprocess_launcher_take_stdout_fd (launcher, child_end);
-
-  self->readers[1] = reader_new (prefix, &child_end, error);
-  if (self->readers[1] == NULL)
-    return NULL;
-  g_subprocess_launcher_take_stderr_fd (launcher, child_end);
+  for (guint i = 0; i < G_N_ELEMENTS (self->readers); i++)
+    {
+      self->readers[i] = reader_new (prefix, &child_fds[i], error);
+      if (self->readers[i] == NULL)
+        {
+          if (i > 0)
+            close (child_fds[0]);
+          return NULL;
+        }
+    }
 
   return g_steal_pointer (&self);
 }

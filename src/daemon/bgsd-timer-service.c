@@ -76,7 +76,7 @@ on_run_exited (GObject      *source,
   Schedule *schedule = user_data;
   GError *error = NULL;
 
-  if (!bgsd_child_wait_finish (schedule->run, result, &error))
+  if (!bgsd_child_finish (schedule->run, result, &error))
     {
       g_clear_pointer (&schedule->run, bgsd_child_free);
       schedule_end (schedule, error);
@@ -102,22 +102,14 @@ on_run_exited (GObject      *source,
     }
 }
 
+/* A run that cannot start ends as a run that failed, in on_run_exited(). */
 static void
 start_run (Schedule *schedule)
 {
-  GError *error = NULL;
-
-  schedule->run = bgsd_child_spawn ((const char * const *) schedule->service->argv,
-                                    schedule->service->command,
-                                    bgs_service_get_name (BGS_SERVICE (schedule->service)),
-                                    &error);
-  if (schedule->run == NULL)
-    {
-      schedule_end (schedule, error);
-      return;
-    }
-
-  bgsd_child_wait_async (schedule->run, on_run_exited, schedule);
+  schedule->run = bgsd_child_new ((const char * const *) schedule->service->argv,
+                                  schedule->service->command,
+                                  bgs_service_get_name (BGS_SERVICE (schedule->service)),
+                                  on_run_exited, schedule);
 }
 
 static gboolean
@@ -130,9 +122,6 @@ on_tick (gpointer user_data)
   else
     start_run (schedule);
 
-  /* A run that could not start ended the task: schedule_end() destroyed
-   * this source, and the task's completion may have freed @schedule, so
-   * it must not be read here any more. */
   return G_SOURCE_CONTINUE;
 }
 

@@ -5,9 +5,12 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bgsd-daemon.h"
+#include "bgsd-guardian.h"
+#include "bgsd-spawn.h"
 #include "bgsd-stderr.h"
 
 /* How long command output still queued at exit may take to reach stderr. */
@@ -126,6 +129,10 @@ main (int   argc,
   BgsdConfig *config;
   int status;
 
+  /* bgserviced started again by itself, to guard its commands. */
+  if (argc == 2 && strcmp (argv[1], BGSD_GUARDIAN_ARG) == 0)
+    return bgsd_guardian_main ();
+
   setlocale (LC_ALL, "");
   /* A reload asked for while the configuration and modules load must not
    * kill the daemon; the handler of SIGHUP comes with the main loop. */
@@ -165,7 +172,15 @@ main (int   argc,
   options.bus_name = args.bus_name;
   options.config_path = args.config;
 
+  bgsd_spawn_init ();
+  if (!bgsd_guardian_start (&error))
+    {
+      g_warning ("Commands will outlive a daemon that is killed: %s", error->message);
+      g_clear_error (&error);
+    }
+
   status = bgsd_daemon_run (&options, config);
+  bgsd_guardian_stop ();
   bgsd_stderr_finish (STDERR_EXIT_TIMEOUT_MS);
   return status;
 }

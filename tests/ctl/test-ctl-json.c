@@ -220,7 +220,7 @@ test_list (void)
 }
 
 static void
-test_list_empty_and_fallbacks (void)
+test_list_empty_and_no_path (void)
 {
   g_autoptr (GPtrArray) services = new_services ();
   g_autoptr (GString) empty = g_string_new (NULL);
@@ -230,8 +230,9 @@ test_list_empty_and_fallbacks (void)
   ctl_json_format_services (empty, services, CTL_OUTPUT_JSON);
   g_assert_cmpstr (empty->str, ==, "[]\n");
 
-  /* What ListServices alone tells: the state from IsRunning, no path. */
+  /* No path: null. */
   info->name = g_strdup ("a");
+  info->state = g_strdup ("running");
   info->is_running = TRUE;
   g_ptr_array_add (services, info);
   ctl_json_format_services (out, services, CTL_OUTPUT_JSON);
@@ -546,7 +547,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/ctl/json/list", test_list);
-  g_test_add_func ("/ctl/json/list-empty-and-fallbacks", test_list_empty_and_fallbacks);
+  g_test_add_func ("/ctl/json/list-empty-and-no-path", test_list_empty_and_no_path);
   g_test_add_func ("/ctl/json/pretty-and-compact", test_pretty_is_indented_compact_is_one_line);
   g_test_add_func ("/ctl/json/escapes", test_escapes_are_json_escapes);
   g_test_add_func ("/ctl/json/status", test_status);

@@ -129,16 +129,34 @@ test_width (void)
   g_assert_cmpuint (ctl_output_width ("\\x1b"), ==, 4);
 }
 
+/* A service is printed only once every property was read: the state is
+ * never guessed from IsRunning (a stopping service would look running). */
 static void
-test_state_fallback (void)
+test_check_read (void)
 {
-  g_autoptr (CtlServiceInfo) info = make_info ("a", NULL, TRUE, 1);
+  g_autoptr (CtlServiceInfo) info = make_info ("a", "stopping", TRUE, 1);
+  g_autoptr (GError) error = NULL;
 
-  g_assert_cmpstr (ctl_service_info_get_state (info), ==, "running");
-  info->is_running = FALSE;
-  g_assert_cmpstr (ctl_service_info_get_state (info), ==, "stopped");
-  info->state = g_strdup ("stopping");
-  g_assert_cmpstr (ctl_service_info_get_state (info), ==, "stopping");
+  info->properties_read = (1u << CTL_N_PROPERTIES) - 1;
+  g_assert_true (ctl_service_info_check_read (info, &error));
+  g_assert_no_error (error);
+
+  info->properties_read &= ~(1u << CTL_PROPERTY_STATE);
+  g_assert_false (ctl_service_info_check_read (info, &error));
+  g_assert_error (error, CTL_ERROR, CTL_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==,
+                   "the daemon did not tell the State of service “a” (is the owner of the "
+                   "bus name a bgserviced of another version?)");
+  g_clear_error (&error);
+
+  /* Without its Name, a service is told by its path. */
+  g_clear_pointer (&info->name, g_free);
+  info->path = g_strdup ("/org/bgservice1/service/a");
+  info->properties_read = 0;
+  g_assert_false (ctl_service_info_check_read (info, &error));
+  g_assert_cmpstr (error->message, ==,
+                   "the daemon did not tell the Name of service “/org/bgservice1/service/a” "
+                   "(is the owner of the bus name a bgserviced of another version?)");
 }
 
 static void
@@ -148,7 +166,7 @@ test_list_pipe (void)
   g_autoptr (GString) out = g_string_new (NULL);
 
   g_ptr_array_add (services, make_info ("clock", "running", TRUE, 1));
-  g_ptr_array_add (services, make_info ("tab\there", NULL, FALSE, 0));
+  g_ptr_array_add (services, make_info ("tab\there", "stopped", FALSE, 0));
   g_ptr_array_add (services, make_info ("日本語", "stopping", TRUE, 12));
   g_ptr_array_add (services, make_restarted_info ("web", "restarting", TRUE, 0, 3));
   g_ptr_array_add (services, make_restarted_info ("worker", "failed", FALSE, 0, 1));
@@ -555,7 +573,7 @@ main (int    argc,
   g_test_add_func ("/ctl/escape/controls", test_escape_controls);
   g_test_add_func ("/ctl/escape/invalid-utf8", test_escape_invalid_utf8);
   g_test_add_func ("/ctl/output/width", test_width);
-  g_test_add_func ("/ctl/output/state-fallback", test_state_fallback);
+  g_test_add_func ("/ctl/output/check-read", test_check_read);
   g_test_add_func ("/ctl/output/list-pipe", test_list_pipe);
   g_test_add_func ("/ctl/output/list-pipe-empty", test_list_pipe_empty);
   g_test_add_func ("/ctl/output/list-table", test_list_table);

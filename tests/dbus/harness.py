@@ -163,25 +163,33 @@ SESSION_CONFIG = """\
 """
 
 
+def bus_limits(**limits):
+    """dbus-daemon's <limit> elements, name=value, such as
+    max_replies_per_connection=128: configuration for Bus's extra."""
+    return "".join(f'  <limit name="{name}">{value}</limit>\n' for name, value in limits.items())
+
+
 def bus_config_with_limits(**limits):
-    """SESSION_CONFIG with dbus-daemon's <limit>s set: name=value, such as
-    max_replies_per_connection=20000, for a test that must meet the
-    limits of bgservice rather than those of the bus."""
-    lines = "".join(f'  <limit name="{name}">{value}</limit>\n' for name, value in limits.items())
-    return SESSION_CONFIG.replace("</busconfig>", lines + "</busconfig>")
+    """SESSION_CONFIG with dbus-daemon's <limit>s set, for a test that must
+    meet the limits of bgservice rather than those of the bus."""
+    return SESSION_CONFIG.replace("</busconfig>", bus_limits(**limits) + "</busconfig>")
 
 
 class Bus:
     """A private dbus-daemon, open to every user of the machine (so that a
     client run as nobody reaches it and meets the daemon's own access
-    checks)."""
+    checks). extra: more of its configuration, XML put at the end of the
+    <busconfig> element, such as limits
+    (<limit name="max_replies_per_connection">128</limit>) or policies."""
 
-    def __init__(self, directory, config=SESSION_CONFIG):
+    def __init__(self, directory, config=SESSION_CONFIG, extra=""):
         self.directory = directory
         self.socket = os.path.join(directory, "bus")
         config_path = os.path.join(directory, "bus.conf")
+        text = config.format(socket=self.socket)
+        text = text.replace("</busconfig>", f"{extra}\n</busconfig>")
         with open(config_path, "w") as f:
-            f.write(config.format(socket=self.socket))
+            f.write(text)
         os.chmod(directory, 0o755)
         self.process = subprocess.Popen(
             ["dbus-daemon", "--config-file", config_path, "--nofork", "--print-address"],
@@ -288,9 +296,11 @@ class Daemon(Program):
     name = "bgserviced"
 
     def __init__(self, bus, directory, config, args=(), env=None, wait_ready=True,
-                 name=BUS_NAME):
+                 name=BUS_NAME, wrapper=()):
         """config None: no --config, the daemon picks its default. name:
-        the bus name that wait_ready waits for."""
+        the bus name that wait_ready waits for. wrapper: a command that
+        executes the daemon's command line in its own process (prlimit ...),
+        so that the PID stays the daemon's."""
         self.config_path = os.path.join(directory, "bgserviced.conf")
         config_args = []
         if config is not None:
@@ -303,8 +313,8 @@ class Daemon(Program):
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.process = subprocess.Popen(
-            under_valgrind([program("BGSERVICED"), f"--address={bus.address}",
-                            *config_args, "--verbose", *args], self.valgrind_log),
+            [*wrapper, *under_valgrind([program("BGSERVICED"), f"--address={bus.address}",
+                                        *config_args, "--verbose", *args], self.valgrind_log)],
             stdout=self.log, stderr=subprocess.STDOUT, env=full_env)
         self.bus = bus
         if wait_ready:
@@ -405,15 +415,17 @@ class DBusTestCase(unittest.TestCase):
     even when setUp() fails after starting the bus, a daemon or the test
     host, when tearDown() does not: nothing a test started outlives it.
     Each cleanup does nothing when tearDown() did its work already.
-    bus_config is the configuration of the test's dbus-daemon."""
+    bus_config is the configuration of the test's dbus-daemon, bus_extra
+    more of it (see Bus)."""
 
     bus_config = SESSION_CONFIG
+    bus_extra = ""
 
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="bgs-test-")
         self.addCleanup(self.tmp.cleanup)
         self.directory = self.tmp.name
-        self.bus = Bus(self.directory, self.bus_config)
+        self.bus = Bus(self.directory, self.bus_config, extra=self.bus_extra)
         self.addCleanup(self.bus.close)
         self.daemons = []
         self.addCleanup(self.close_programs)

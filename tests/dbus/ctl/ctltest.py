@@ -158,6 +158,14 @@ def as_user(command, user, groups=None):
             *group_args, *command]
 
 
+def shorten(command, most=12):
+    """command for a message: its first arguments, and how many more (a
+    command may name thousands of services)."""
+    if len(command) <= most:
+        return command
+    return command[:most] + [f"… {len(command) - most} more"]
+
+
 class Result:
     """How a run of bgservicectl ended. status: the exit status, or minus
     the signal that killed it (as subprocess tells)."""
@@ -173,7 +181,7 @@ class Result:
         self.stderr = err.decode("utf-8")
 
     def describe(self):
-        return (f"{' '.join(self.command)}\n  exit status {self.status} after "
+        return (f"{' '.join(shorten(self.command))}\n  exit status {self.status} after "
                 f"{self.elapsed:.2f} s\n  stdout {self.stdout!r}\n  stderr {self.stderr!r}")
 
 
@@ -262,11 +270,13 @@ class CallMonitor:
         self.process.stderr.close()
 
 
-def drain_notify(notify, done):
-    """Reads the datagrams of notify until done is set."""
+def drain_notify(notify, done, ready):
+    """Reads the datagrams of notify until done is set; sets ready once
+    one said READY=1."""
     while not done.is_set():
         try:
-            notify.receive(timeout=0.1)
+            if "READY=1" in notify.receive(timeout=0.1):
+                ready.set()
         except (socket.timeout, OSError):
             pass
 
@@ -401,21 +411,24 @@ class CtlTestCase(harness.DBusTestCase):
 
     def start_daemon(self, config=CONFIG, **kwargs):
         """bgserviced, once it told systemd READY=1: its name owned and
-        its services started. What it tells afterwards is read and
-        dropped, as systemd reads it: a datagram socket holds only
+        its services started. What it tells is read from its start on
+        and dropped, as systemd reads it: a datagram socket holds only
         net.unix.max_dgram_qlen (often 10) unread messages, and the
-        daemon's sd_notify() blocks once it is full."""
+        daemon's sd_notify() blocks once it is full (it tells a STATUS
+        for each service it adds)."""
         notify = harness.Notify(tempfile.mkdtemp(dir=self.directory))
         self.addCleanup(notify.close)
         env = dict(kwargs.pop("env", None) or {})
         env["NOTIFY_SOCKET"] = notify.path
-        daemon = super().start_daemon(config, env=env, **kwargs)
-        notify.wait_for("READY=1")
         done = threading.Event()
-        drainer = threading.Thread(target=drain_notify, args=(notify, done), daemon=True)
+        ready = threading.Event()
+        drainer = threading.Thread(target=drain_notify, args=(notify, done, ready), daemon=True)
         drainer.start()
         self.addCleanup(drainer.join)
         self.addCleanup(done.set)
+        daemon = super().start_daemon(config, env=env, **kwargs)
+        if not ready.wait(harness.PATIENCE):
+            raise AssertionError(f"no READY=1 from the daemon; it sent {notify.messages}")
         return daemon
 
     def start_standard_daemon(self, extra=""):
@@ -494,7 +507,7 @@ class CtlTestCase(harness.DBusTestCase):
             completed = subprocess.run(command, capture_output=True, timeout=timeout,
                                        env=client_env(env, drop_env))
         except subprocess.TimeoutExpired as error:
-            raise AssertionError(f"{command} still ran after {timeout} s "
+            raise AssertionError(f"{shorten(command)} still ran after {timeout} s "
                                  f"(stdout {error.stdout!r}, stderr {error.stderr!r})")
         return Result([os.fsdecode(part) for part in command], completed.returncode,
                       completed.stdout, completed.stderr, time.monotonic() - started)

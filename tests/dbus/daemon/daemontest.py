@@ -171,6 +171,21 @@ def commands_of(daemon, *argv):
     return [pid for pid in live_children(daemon.process.pid) if cmdline(pid) == list(argv)]
 
 
+def processes_running(*argv):
+    """The live processes, anyone's, running exactly argv: commands found
+    wherever they ended up once their parent died."""
+    return [pid for pid in all_pids() if cmdline(pid) == list(argv) and alive(pid)]
+
+
+def kill_all(pids):
+    """SIGKILL to each of pids that still runs."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def signal_set(pid, field):
     """The signals of field of /proc/pid/status ("SigIgn": ignored,
     "SigCgt": caught), as numbers; empty once pid has gone."""

@@ -4,7 +4,9 @@ StopAll while the runs they stop end): a caller (a connection) may have
 MaxPendingCallsPerCaller= of them, all callers together MaxPendingCalls=;
 the call beyond fails at once with org.freedesktop.DBus.Error.LimitsExceeded
 and changes nothing, calls answered at once do not count, and the calls of
-a caller that leaves the bus are dropped, which frees their places; only
+a caller that leaves the bus are dropped, which frees their places; Waits
+leave one caller's share of the places in all to the calls that change
+state; only
 callers with calls waiting are watched (a match rule each, counted by the
 bus's Debug.Stats). The
 test host keeps the library's defaults (include/bgs-bus.h). Clients:
@@ -105,6 +107,22 @@ class LimitsTest(ifacetest.IfaceTestCase):
         for pending in waiting:
             self.assertEqual(pending.result(), ([],))
 
+    def test_waits_leave_one_callers_share_to_stops(self):
+        # Total 6, one caller 2: Waits, which anyone may send, fill 4
+        # places; the last 2 are kept for calls that change state.
+        daemon = self.start_daemon(limits(per_caller=2, total=6) + SERVICES)
+        pids = ifacetest.wait_children(daemon.process.pid, 2)
+        clients = [self.gdbus() for _ in range(3)]
+        waiting = self.waits(clients[0], 2) + self.waits(clients[1], 2)
+        self.assert_refused(clients[2].call_async(SLEEPER, SERVICE_IFACE, "Wait"),
+                            "all callers")
+        self.assertEqual(ifacetest.children(daemon.process.pid), pids)
+        stopper = self.pydbus()
+        stop = stopper.call_async(SLEEPER, SERVICE_IFACE, "Stop", "s", ("kept for me",))
+        self.assertEqual(stop.result(), ([],))
+        for pending in waiting:
+            self.assertEqual(pending.result(), ([],))
+
     def test_calls_of_callers_that_left_free_their_places(self):
         daemon = self.start_daemon(limits(total=5) + SERVICES)
         for number in range(20):
@@ -129,13 +147,18 @@ class LimitsTest(ifacetest.IfaceTestCase):
         self.assertEqual(len(self.waits(self.gdbus(), 5)), 5)
 
     def test_a_stop_whose_caller_left_still_stops(self):
-        daemon = self.start_daemon(limits(total=1) + SERVICES)
-        answer = ifacetest.run_client(self.bus, "dbus", SLEEPER, SERVICE_IFACE, "Stop", "s",
+        # The command ignores SIGTERM for a second: its stop surely ends
+        # after its caller left, whose call is dropped first.
+        stubborn = ("[Service stubborn]\nType=exec\nTimeoutStopSec=1\n"
+                    "Exec=sh -c 'trap \"\" TERM; while :; do sleep 0.05; done'\n\n")
+        daemon = self.start_daemon(limits(total=1) + stubborn + SERVICES)
+        path = service_path("stubborn")
+        answer = ifacetest.run_client(self.bus, "dbus", path, SERVICE_IFACE, "Stop", "s",
                                       "leaving", leave="pending")
         self.assertEqual(answer, {"left": True})
-        client = self.gdbus()
-        self.wait_for_state(client, SLEEPER, "stopped")
         ifacetest.wait_for_drops(daemon, 1)
+        client = self.gdbus()
+        self.wait_for_state(client, path, "stopped")
         client.call(SLEEPER, SERVICE_IFACE, "Start")
         self.assertEqual(len(self.waits(client, 1)), 1)
 

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* bgsd-spawn.h: starting a process with posix_spawn, as the daemon's commands start. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+void  bgsd_spawn_init    (void);
+GPid  bgsd_spawn_process (const char * const  *argv,
+                          const int           *fds,
+                          guint                n_fds,
+                          GError             **error);
+
+G_END_DECLS
