@@ -12,15 +12,34 @@
 
 #include "bgs-bus-private.h"
 
+/* @text, or when it is not UTF-8 (a module may raise any bytes in a
+ * GError), a copy in *@copy with U+FFFD for the bytes that are not: D-Bus
+ * carries UTF-8 only, and sd-bus refuses the whole message otherwise. */
+static const char *
+valid_utf8 (const char  *text,
+            char       **copy)
+{
+  if (g_utf8_validate (text, -1, NULL))
+    return text;
+
+  *copy = g_utf8_make_valid (text, -1);
+  return *copy;
+}
+
 static int
 append_entry (sd_bus_message *message,
               const char     *name,
               const GError   *error,
               const char     *text)
 {
-  return sd_bus_message_append (message, BGS_BUS_ERROR_ENTRY_TYPE, name != NULL ? name : "",
-                                g_quark_to_string (error->domain), error->code,
-                                text);
+  g_autofree char *valid_name = NULL;
+  g_autofree char *valid_domain = NULL;
+  g_autofree char *valid_text = NULL;
+
+  return sd_bus_message_append (message, BGS_BUS_ERROR_ENTRY_TYPE,
+                                valid_utf8 (name != NULL ? name : "", &valid_name),
+                                valid_utf8 (g_quark_to_string (error->domain), &valid_domain),
+                                error->code, valid_utf8 (text, &valid_text));
 }
 
 static gboolean
@@ -104,7 +123,8 @@ close:
 
 /*
  * Builds the answer to @call: the a(ssis) of @error (NULL or a group). Any
- * other error becomes a D-Bus error reply.
+ * other error becomes a D-Bus error reply, and so does a list sd-bus
+ * cannot build: the caller waits for an answer.
  */
 int
 bgs_bus_new_error_list_reply (sd_bus_message  *call,
@@ -112,17 +132,26 @@ bgs_bus_new_error_list_reply (sd_bus_message  *call,
                               sd_bus_message **reply)
 {
   g_autoptr(sd_bus_message) message = NULL;
+  g_autofree char *valid_message = NULL;
   gboolean by_service = g_strcmp0 (sd_bus_message_get_interface (call),
                                    BGS_BUS_MANAGER_INTERFACE) == 0;
   int r;
 
   if (error != NULL && !is_group (error))
-    r = sd_bus_message_new_method_errorf (call, &message, SD_BUS_ERROR_FAILED, "%s", error->message);
+    {
+      r = sd_bus_message_new_method_errorf (call, &message, SD_BUS_ERROR_FAILED, "%s",
+                                            valid_utf8 (error->message, &valid_message));
+    }
   else
     {
       r = sd_bus_message_new_method_return (call, &message);
       if (r >= 0)
         r = bgs_bus_append_error_list (message, error, by_service);
+      if (r < 0)
+        {
+          g_clear_pointer (&message, sd_bus_message_unref);
+          r = sd_bus_message_new_method_errno (call, &message, r, NULL);
+        }
     }
 
   if (r >= 0)

@@ -49,6 +49,11 @@ struct _BgsBus
   guint32       lost_unlogged;    /* lost since that line, not named in a line */
 };
 
+/* bgs-bus.c: an export on a peer-to-peer connection (the fuzz tests'). */
+BgsBus  *bgs_bus_new_for_peer_fd     (BgsManager     *manager,
+                                      int             fd,
+                                      GError        **error);
+
 /* bgs-bus-access.c: who may change state, decided in one place. */
 gboolean bgs_bus_authorize           (BgsBus         *self,
                                       sd_bus_message *call,

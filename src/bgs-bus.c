@@ -8,6 +8,10 @@
  */
 #include "config.h"
 
+#include <unistd.h>
+
+#include <systemd/sd-id128.h>
+
 #include "bgs-bus-private.h"
 
 /**
@@ -277,6 +281,60 @@ bgs_bus_new_for_address (BgsManager  *manager,
     {
       what = g_strdup_printf ("Cannot connect to the bus at %s", address);
       bgs_bus_set_error_from_errno (error, r, what);
+      return NULL;
+    }
+
+  return bgs_bus_new_on (manager, g_steal_pointer (&bus), error);
+}
+
+/*
+ * bgs_bus_new_for_peer_fd:
+ * @manager: the manager to export
+ * @fd: a connected AF_UNIX stream socket, taken: the export closes it
+ * @error: return location for an error
+ *
+ * Exports @manager on a peer-to-peer connection over @fd, as its server:
+ * no bus daemon, one client at the other end, which authenticates as
+ * EXTERNAL or ANONYMOUS. The caller's credentials are those the kernel
+ * recorded for the socket (SO_PEERCRED, SO_PEERGROUPS), so access control
+ * judges whoever made it. Private: the fuzz tests call the vtables
+ * through it.
+ *
+ * Returns: (transfer full) (nullable): the export, or %NULL with @error set.
+ */
+BgsBus *
+bgs_bus_new_for_peer_fd (BgsManager  *manager,
+                         int          fd,
+                         GError     **error)
+{
+  g_autoptr(sd_bus) bus = NULL;
+  sd_id128_t id;
+  int r;
+
+  g_return_val_if_fail (BGS_IS_MANAGER (manager), NULL);
+  g_return_val_if_fail (fd >= 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  r = sd_id128_randomize (&id);
+  if (r >= 0)
+    r = sd_bus_new (&bus);
+  if (r >= 0)
+    r = sd_bus_set_fd (bus, fd, fd);
+  if (r < 0)
+    {
+      close (fd);
+      bgs_bus_set_error_from_errno (error, r, "Cannot serve the peer-to-peer connection");
+      return NULL;
+    }
+
+  r = sd_bus_set_server (bus, TRUE, id);
+  if (r >= 0)
+    r = sd_bus_set_anonymous (bus, TRUE);
+  if (r >= 0)
+    r = sd_bus_start (bus);
+  if (r < 0)
+    {
+      bgs_bus_set_error_from_errno (error, r, "Cannot serve the peer-to-peer connection");
       return NULL;
     }
 

@@ -116,6 +116,7 @@ test_free_warns (void)
   {
     g_autoptr(BgsServiceGuard) guard = bgs_service_guard_new (s);
 
+    g_assert_nonnull (guard);
     test_wait_until (!bgs_service_is_running (s));
   }
   g_test_assert_expected_messages ();

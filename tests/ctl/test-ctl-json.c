@@ -25,7 +25,7 @@ static const char * const hostile[] = {
   "back\\slash\\",
   "new\nline\r\ttab",
   "esc\x1b[31mred\x07 nul-less \x01\x1f",
-  "del\x7f c1\xc2\x9b" "2J",
+  ("del\x7f c1\xc2\x9b" "2J"),
   "ls\xe2\x80\xa8 ps\xe2\x80\xa9 rlo\xe2\x80\xae lri\xe2\x81\xa6",
   "日本語 {\"json\": [1]}",
   "",
