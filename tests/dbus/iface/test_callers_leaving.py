@@ -15,12 +15,13 @@ from ifacetest import run_client, service_path
 SLOW = service_path("slow")
 MANY = service_path("many")
 
-# Stops in 1.5 s: the command ignores SIGTERM, SIGKILL ends it.
+# Stops in 5 s: the command ignores SIGTERM, SIGKILL ends it; long enough
+# that a StopAll sent after two clients left still finds it stopping.
 CONFIG = """\
 [Service stubborn]
 Type=exec
 Exec=sh -c 'trap "" TERM; while :; do sleep 0.1; done'
-TimeoutStopSec=1.5
+TimeoutStopSec=5
 
 [Service sleeper]
 Type=exec
