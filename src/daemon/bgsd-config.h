@@ -49,6 +49,7 @@ typedef struct
   GArray    *control_uids;   /* (element-type guint32) */
   GArray    *control_gids;   /* (element-type guint32) */
   GPtrArray *services;       /* (element-type BgsdServiceConfig): file order */
+  GHashTable *by_name;       /* (element-type utf8 BgsdServiceConfig): the same, by name */
 } BgsdConfig;
 
 BgsdConfig *bgsd_config_load_file    (const char  *path,
