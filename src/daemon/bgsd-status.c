@@ -30,12 +30,12 @@ struct _BgsdStatus
   guint       timer;        /* the next summary, when one is due */
 };
 
-/* Counted: what one service adds to the counts, and its handlers. */
+/* Counted: what one service adds to the counts, and its handler. */
 typedef struct
 {
   BgsdStatus *status;
   BgsService *service;      /* (unowned): removed before it goes */
-  gulong      handlers[2];
+  gulong      handler;
   gboolean    running;
   gboolean    failed;
 } Counted;
@@ -100,13 +100,15 @@ take_counts (BgsdStatus    *self,
   self->n_failed -= counted->failed ? 1 : 0;
 }
 
-/* Reads @counted's service again and moves the counts by the difference. */
+/* Reads @counted's service again and moves the counts by the difference.
+ * A service runs while it is in a run: running, stopping or restarting. */
 static void
 recount (Counted *counted)
 {
-  BgsService *service = counted->service;
-  gboolean running = bgs_service_is_running (service);
-  gboolean failed = bgs_service_get_state (service) == BGS_SERVICE_STATE_FAILED;
+  BgsServiceState state = bgs_service_get_state (counted->service);
+  gboolean running = state == BGS_SERVICE_STATE_RUNNING || state == BGS_SERVICE_STATE_STOPPING ||
+                     state == BGS_SERVICE_STATE_RESTARTING;
+  gboolean failed = state == BGS_SERVICE_STATE_FAILED;
 
   if (running == counted->running && failed == counted->failed)
     return;
@@ -131,8 +133,7 @@ counted_free (gpointer data)
 {
   Counted *counted = data;
 
-  for (guint i = 0; i < G_N_ELEMENTS (counted->handlers); i++)
-    g_clear_signal_handler (&counted->handlers[i], counted->service);
+  g_clear_signal_handler (&counted->handler, counted->service);
   g_free (counted);
 }
 
@@ -166,10 +167,8 @@ bgsd_status_add (BgsdStatus *self,
 
   counted->status = self;
   counted->service = service;
-  counted->handlers[0] = g_signal_connect (service, "notify::is-running",
-                                           G_CALLBACK (on_service_changed), counted);
-  counted->handlers[1] = g_signal_connect (service, "notify::state",
-                                           G_CALLBACK (on_service_changed), counted);
+  counted->handler = g_signal_connect (service, "notify::state",
+                                       G_CALLBACK (on_service_changed), counted);
   g_hash_table_replace (self->counted, service, counted);
   recount (counted);
   schedule_summary (self);
