@@ -3,8 +3,9 @@
  *
  * One fallback vtable serves every service below
  * /org/bgservice1/service: find_service() decodes the label of the path
- * (sd_bus_path_encode() escaping) and looks the name up, and a node
- * enumerator lists the children for introspection and ObjectManager.
+ * (sd_bus_path_encode() escaping) and looks the name up in a hash table,
+ * and a node enumerator lists the children for introspection and
+ * ObjectManager, only when asked about the prefix or a path above it.
  */
 #include "config.h"
 
@@ -339,6 +340,25 @@ find_service (sd_bus *bus, const char *path, const char *interface,
   return 1;
 }
 
+/*
+ * Whether the children asked for under @prefix may hold services: sd-bus
+ * asks the enumerator with the path being introspected (or whose managed
+ * objects are listed), and keeps the children below it. Services are
+ * leaves right below the service prefix, so only @prefix at or above it
+ * has any; introspecting one service must not list them all.
+ */
+static gboolean
+prefix_holds_services (const char *prefix)
+{
+  gsize length = strlen (prefix);
+
+  if (g_str_equal (prefix, "/"))
+    return TRUE;
+
+  return strncmp (BGS_BUS_SERVICE_PATH_PREFIX, prefix, length) == 0 &&
+         (BGS_BUS_SERVICE_PATH_PREFIX[length] == '/' || BGS_BUS_SERVICE_PATH_PREFIX[length] == '\0');
+}
+
 static int
 enumerate_services (sd_bus *bus, const char *prefix, void *userdata,
                     char ***nodes, sd_bus_error *error)
@@ -346,14 +366,15 @@ enumerate_services (sd_bus *bus, const char *prefix, void *userdata,
   BgsBus *self = userdata;
   GHashTableIter iter;
   BgsExportedService *exported;
-  char **paths = calloc (g_hash_table_size (self->exported) + 1, sizeof (char *));
+  guint n_services = prefix_holds_services (prefix) ? g_hash_table_size (self->exported) : 0;
+  char **paths = calloc (n_services + 1, sizeof (char *));
   gsize n = 0;
 
   if (paths == NULL)
     return -ENOMEM;
 
   g_hash_table_iter_init (&iter, self->exported);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &exported))
+  while (n < n_services && g_hash_table_iter_next (&iter, NULL, (gpointer *) &exported))
     {
       paths[n] = strdup (bgs_exported_service_get_path (exported));
       if (paths[n] == NULL)

@@ -25,6 +25,7 @@ typedef struct
   const char *origin;
   const char *base_dir;
   GKeyFile   *keyfile;
+  GHashTable *programs;   /* (element-type utf8 utf8): commands found executable */
 } Parser;
 
 static void G_GNUC_PRINTF (6, 7)
@@ -84,6 +85,7 @@ bgsd_config_free (BgsdConfig *config)
   g_free (config->bus_name);
   g_array_unref (config->control_uids);
   g_array_unref (config->control_gids);
+  g_hash_table_unref (config->by_name);
   g_ptr_array_unref (config->services);
   g_free (config);
 }
@@ -92,15 +94,7 @@ const BgsdServiceConfig *
 bgsd_config_lookup (const BgsdConfig *config,
                     const char       *name)
 {
-  for (guint i = 0; i < config->services->len; i++)
-    {
-      const BgsdServiceConfig *service = config->services->pdata[i];
-
-      if (g_str_equal (service->name, name))
-        return service;
-    }
-
-  return NULL;
+  return g_hash_table_lookup (config->by_name, name);
 }
 
 /* ---- duplicates ------------------------------------------------------ */
@@ -284,40 +278,13 @@ read_count (const Parser  *parser,
   return TRUE;
 }
 
-/* Splits a command line the way a shell would, without running one, and
- * checks that its program can be executed. */
+/* Checks that @program (a path) can be executed. */
 static gboolean
-read_command (const Parser       *parser,
-              const char         *group,
-              BgsdServiceConfig  *service,
-              GError            **error)
+check_executable (const Parser  *parser,
+                  const char    *group,
+                  const char    *program,
+                  GError       **error)
 {
-  g_autoptr(GError) local = NULL;
-  g_autofree char *program = NULL;
-
-  service->exec = g_key_file_get_value (parser->keyfile, group, "Exec", NULL);
-  g_strstrip (service->exec);
-  if (!g_shell_parse_argv (service->exec, NULL, &service->argv, &local))
-    {
-      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
-                 "cannot split “%s” into a command: %s (quote as a shell would; "
-                 "no shell runs it)", service->exec, local->message);
-      return FALSE;
-    }
-
-  if (strchr (service->argv[0], '/') != NULL)
-    program = g_strdup (service->argv[0]);
-  else
-    program = g_find_program_in_path (service->argv[0]);
-
-  if (program == NULL)
-    {
-      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
-                 "command “%s” is not in PATH (%s); give its full path",
-                 service->argv[0], g_getenv ("PATH") != NULL ? g_getenv ("PATH") : "unset");
-      return FALSE;
-    }
-
   if (!g_file_test (program, G_FILE_TEST_IS_EXECUTABLE) ||
       g_file_test (program, G_FILE_TEST_IS_DIR))
     {
@@ -330,6 +297,65 @@ read_command (const Parser       *parser,
     }
 
   return TRUE;
+}
+
+/*
+ * Checks that the program @argv0 names can be executed: a path as it is,
+ * a bare name in PATH. Each program is looked for once per file, however
+ * many services run it.
+ */
+static gboolean
+check_program (const Parser  *parser,
+               const char    *group,
+               const char    *argv0,
+               GError       **error)
+{
+  g_autofree char *program = NULL;
+
+  if (g_hash_table_contains (parser->programs, argv0))
+    return TRUE;
+
+  if (strchr (argv0, '/') != NULL)
+    program = g_strdup (argv0);
+  else
+    program = g_find_program_in_path (argv0);
+
+  if (program == NULL)
+    {
+      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "command “%s” is not in PATH (%s); give its full path",
+                 argv0, g_getenv ("PATH") != NULL ? g_getenv ("PATH") : "unset");
+      return FALSE;
+    }
+
+  if (!check_executable (parser, group, program, error))
+    return FALSE;
+
+  g_hash_table_add (parser->programs, g_strdup (argv0));
+  return TRUE;
+}
+
+/* Splits a command line the way a shell would, without running one, and
+ * checks that its program can be executed. */
+static gboolean
+read_command (const Parser       *parser,
+              const char         *group,
+              BgsdServiceConfig  *service,
+              GError            **error)
+{
+  g_autoptr(GError) local = NULL;
+
+  service->exec = g_key_file_get_value (parser->keyfile, group, "Exec", NULL);
+  g_strstrip (service->exec);
+  if (!g_shell_parse_argv (service->exec, NULL, &service->argv, &local))
+    {
+      set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
+                 "cannot split “%s” into a command: %s (quote as a shell would; "
+                 "no shell runs it)", service->exec, local->message);
+      return FALSE;
+    }
+
+  return check_program (parser, group, service->argv[0], error);
 }
 
 static gboolean
@@ -892,6 +918,7 @@ config_new (const char *origin)
   config->max_pending_calls_per_caller = BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER;
   config->max_pending_calls = BGS_BUS_DEFAULT_MAX_PENDING;
   config->services = g_ptr_array_new_with_free_func (service_config_free);
+  config->by_name = g_hash_table_new (g_str_hash, g_str_equal);
 
   return config;
 }
@@ -917,6 +944,7 @@ read_groups (const Parser  *parser,
           if (service == NULL)
             return FALSE;
           g_ptr_array_add (config->services, service);
+          g_hash_table_insert (config->by_name, service->name, service);
         }
       else
         {
@@ -943,7 +971,8 @@ bgsd_config_load_data (const char  *data,
   g_autoptr(BgsdConfig) config = config_new (origin);
   g_autoptr(GError) local = NULL;
   g_autofree char *text = NULL;
-  Parser parser = { origin, base_dir, config->keyfile };
+  g_autoptr(GHashTable) programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Parser parser = { origin, base_dir, config->keyfile, programs };
 
   if (!check_text (&parser, data, length, error))
     return NULL;

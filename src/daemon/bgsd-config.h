@@ -51,6 +51,7 @@ typedef struct
   guint      max_pending_calls_per_caller;  /* MaxPendingCallsPerCaller= */
   guint      max_pending_calls;             /* MaxPendingCalls= */
   GPtrArray *services;       /* (element-type BgsdServiceConfig): file order */
+  GHashTable *by_name;       /* (element-type utf8 BgsdServiceConfig): the same, by name */
 } BgsdConfig;
 
 BgsdConfig *bgsd_config_load_file    (const char  *path,

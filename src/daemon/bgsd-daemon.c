@@ -19,6 +19,7 @@
 #include "bgsd-daemon.h"
 #include "bgsd-notify.h"
 #include "bgsd-services.h"
+#include "bgsd-status.h"
 
 typedef struct
 {
@@ -26,6 +27,7 @@ typedef struct
   GMainLoop               *loop;
   BgsManager              *manager;
   BgsdAuthority           *authority;
+  BgsdStatus              *status;          /* STATUS=, counted as services change */
   BgsBus                  *bus;
   BgsdConfig              *config;
   char                    *owned_name;
@@ -49,37 +51,6 @@ is_stopping (BgsdDaemon *daemon)
   return bgsd_authority_get_phase (daemon->authority) != BGSD_PHASE_SERVING;
 }
 
-/* ---- status ---------------------------------------------------------- */
-
-static void
-update_status (BgsdDaemon *daemon)
-{
-  g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
-  g_autofree char *status = NULL;
-  guint running = 0;
-  guint failed = 0;
-
-  for (guint i = 0; i < services->len; i++)
-    {
-      running += bgs_service_is_running (services->pdata[i]);
-      failed += bgs_service_get_state (services->pdata[i]) == BGS_SERVICE_STATE_FAILED;
-    }
-
-  if (is_stopping (daemon))
-    status = g_strdup_printf ("Stopping: %u of %u services still running", running, services->len);
-  else
-    status = g_strdup_printf ("%u services, %u running, %u failed", services->len, running, failed);
-  bgsd_notify_status (status);
-}
-
-static void
-on_member_state_changed (BgsService *service,
-                         GParamSpec *pspec,
-                         BgsdDaemon *daemon)
-{
-  update_status (daemon);
-}
-
 static void
 on_task_failed (BgsService   *service,
                 GTask        *task,
@@ -98,9 +69,8 @@ on_member_added (BgsManager *manager,
                  BgsService *service,
                  BgsdDaemon *daemon)
 {
-  g_signal_connect (service, "notify::state", G_CALLBACK (on_member_state_changed), daemon);
   g_signal_connect (service, "task-failed", G_CALLBACK (on_task_failed), daemon);
-  update_status (daemon);
+  bgsd_status_add (daemon->status, service);
 }
 
 static void
@@ -109,7 +79,7 @@ on_member_removed (BgsManager *manager,
                    BgsdDaemon *daemon)
 {
   g_signal_handlers_disconnect_by_data (service, daemon);
-  update_status (daemon);
+  bgsd_status_remove (daemon->status, service);
 }
 
 /* Logs each failure of the last run of @service, one line per task;
@@ -234,6 +204,7 @@ finish_stopping (gpointer user_data)
     if (log_last_failures (services->pdata[i]))
       daemon->exit_status = BGSD_EXIT_TASKS_FAILED;
 
+  bgsd_status_flush (daemon->status);
   g_message ("Every service stopped; exiting with status %d", daemon->exit_status);
   g_main_loop_quit (daemon->loop);
   return G_SOURCE_REMOVE;
@@ -258,8 +229,9 @@ stop_daemon (BgsdDaemon *daemon,
 {
   g_message ("Stopping every service: %s", why);
   bgsd_authority_shut_down (daemon->authority, daemon->bus, why, on_all_stopped, daemon);
+  bgsd_status_set_stopping (daemon->status);
+  bgsd_status_flush (daemon->status);
   bgsd_notify_stopping ();
-  update_status (daemon);
 }
 
 /* Killed, yet some work has not ended: the daemon exits all the same. */
@@ -341,7 +313,7 @@ finish_reload (gpointer user_data)
     }
 
   g_message ("Configuration reloaded from %s", daemon->config->origin);
-  update_status (daemon);
+  bgsd_status_flush (daemon->status);
   bgsd_notify_ready ();
 
   if (daemon->reload_again)
@@ -463,6 +435,7 @@ daemon_clear (BgsdDaemon *daemon)
   g_clear_handle_id (&daemon->finish_source, g_source_remove);
   g_clear_handle_id (&daemon->give_up_source, g_source_remove);
   g_clear_pointer (&daemon->authority, bgsd_authority_free);
+  g_clear_pointer (&daemon->status, bgsd_status_free);
   if (daemon->manager != NULL)
     {
       g_autoptr(GPtrArray) services = bgs_manager_list (daemon->manager);
@@ -489,6 +462,7 @@ start_daemon (BgsdDaemon *daemon)
   g_autoptr(GError) error = NULL;
 
   daemon->manager = bgs_manager_new ("bgserviced");
+  daemon->status = bgsd_status_new ();
   g_signal_connect (daemon->manager, "service-added", G_CALLBACK (on_member_added), daemon);
   g_signal_connect (daemon->manager, "service-removed", G_CALLBACK (on_member_removed), daemon);
   daemon->authority = bgsd_authority_new (daemon->manager, finish_reload, daemon);
@@ -507,7 +481,7 @@ start_daemon (BgsdDaemon *daemon)
   apply_access (daemon);
 
   bgsd_authority_start_auto (daemon->authority);
-  update_status (daemon);
+  bgsd_status_flush (daemon->status);
   bgsd_notify_ready ();
   bgsd_notify_start_watchdog ();
   g_message ("bgserviced %s ready with %u services from %s", PACKAGE_VERSION,
