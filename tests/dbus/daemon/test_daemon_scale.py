@@ -89,6 +89,15 @@ class ScaleTest(daemontest.DaemonTestCase):
         harness.wait_until(lambda: daemontest.live_children(daemon.process.pid) == [],
                            "every command to end")
 
+    def wait_for_commands(self, daemon):
+        """The commands of the exec services, once every one runs: a
+        service runs from its start, its process comes when the daemon's
+        spawn budget lets it, after READY=1 for some of a few thousand."""
+        harness.wait_until(
+            lambda: len(daemontest.commands_of(daemon, "sleep", "600")) == N_EXECS,
+            f"the {N_EXECS} commands of the exec services", timeout=LONG)
+        return daemontest.commands_of(daemon, "sleep", "600")
+
     def test_status_and_bus_with_thousands_of_services(self):
         daemon, drained = self.start_many()
         drained.wait_ready(daemon)
@@ -97,7 +106,7 @@ class ScaleTest(daemontest.DaemonTestCase):
                          f"{N_SERVICES} services, {N_SERVICES} running, 0 failed")
         self.assertIn(f"STATUS={N_SERVICES} services, {N_SERVICES} running, 0 failed",
                       drained.notify.messages[:ready])
-        self.assertEqual(len(daemontest.commands_of(daemon, "sleep", "600")), N_EXECS)
+        self.wait_for_commands(daemon)
 
         # busctl tree says on stdout which object it could not introspect.
         listing = harness.busctl(self.bus, CALL_TIMEOUT, "--list", "tree", BUS_NAME, timeout=LONG,
@@ -155,8 +164,7 @@ class ScaleTest(daemontest.DaemonTestCase):
     def test_sigterm_with_thousands_of_services(self):
         daemon, drained = self.start_many()
         drained.wait_ready(daemon)
-        commands = daemontest.commands_of(daemon, "sleep", "600")
-        self.assertEqual(len(commands), N_EXECS)
+        commands = self.wait_for_commands(daemon)
         daemon.signal(signal.SIGTERM)
         self.assertEqual(daemon.wait(timeout=LONG), EXIT_OK, daemon.read_log())
         self.assertGone(commands, "the commands of the exec services")
