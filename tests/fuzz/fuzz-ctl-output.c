@@ -14,9 +14,11 @@
  * The input is split at NUL bytes into fields, read in this order:
  *
  *   OPTIONS   letters: c colours, n no legend, w through the wire (the
- *             values go into real D-Bus replies, which bgservicectl's
- *             readers take apart, as they do the daemon's), p a filter for
- *             show follows
+ *             values go into real D-Bus replies, ListServices and a GetAll
+ *             per service, which bgservicectl's readers take apart, as
+ *             they do the daemon's), m through the wire as `list` reads
+ *             them (one GetManagedObjects reply; m wins over w), p a
+ *             filter for show follows
  *   COLUMNS   the terminal's width (decimal)
  *   NOW       now, in seconds since the epoch (decimal, up to year 9999)
  *   ZONE      which time zone (decimal, an index into a fixed list)
@@ -26,6 +28,16 @@
  *     PROPERTIES (decimal mask of the properties GetAll gave, through the
  *     wire; a service given directly is one read in full) NERRORS
  *     and NERRORS times: TASK DOMAIN CODE MESSAGE
+ *
+ * With m, the bits of PROPERTIES above the mask (1 << CtlProperty) say how
+ * the service's object is made hostile (the values of the HOSTILE_*
+ * flags): bits 8 to 15, of the properties given, those whose variant
+ * holds another type (the whole reply must then be refused); 1 << 16 and
+ * 1 << 17 another interface before and after org.bgservice1.Service (with
+ * a State of its own, to be ignored); 1 << 18 a path outside the service
+ * prefix; 1 << 19 an object without org.bgservice1.Service before it;
+ * 1 << 20 no org.bgservice1.Service on the object at all (it is no
+ * service then).
  *
  * Numbers are decimal text (what does not parse is 0); a STATE, RESTART or
  * PATH that is the single byte 0x7f stands for none (NULL). Strings are
@@ -367,6 +379,23 @@ append_property (sd_bus_message       *message,
   g_assert_cmpint (sd_bus_message_close_container (message), >=, 0);
 }
 
+/* bgservicectl prints nothing of a service the daemon did not tell
+ * everything of: it says which property is missing, and exits 2. */
+static void
+drop_not_read_in_full (GPtrArray *services)
+{
+  for (guint i = services->len; i-- > 0;)
+    {
+      g_autoptr(GError) missing = NULL;
+
+      if (ctl_service_info_check_read (services->pdata[i], &missing))
+        continue;
+      g_assert_nonnull (missing);
+      g_assert_true (g_utf8_validate (missing->message, -1, NULL));
+      g_ptr_array_remove_index (services, i);
+    }
+}
+
 /*
  * Sends @described through the wire: ListServices's a(sbuo), then each
  * service's GetAll a{sv} with the properties its mask names (and one this
@@ -416,19 +445,277 @@ through_the_wire (GPtrArray *described)
       g_assert_cmpuint (read->properties_read, ==, info->properties_read & ((1u << CTL_N_PROPERTIES) - 1));
     }
 
-  /* bgservicectl prints nothing of a service the daemon did not tell
-   * everything of: it says which property is missing, and exits 2. */
-  for (guint i = services->len; i-- > 0;)
-    {
-      g_autoptr(GError) missing = NULL;
+  drop_not_read_in_full (services);
+  return g_steal_pointer (&services);
+}
 
-      if (ctl_service_info_check_read (services->pdata[i], &missing))
-        continue;
-      g_assert_nonnull (missing);
-      g_assert_true (g_utf8_validate (missing->message, -1, NULL));
-      g_ptr_array_remove_index (services, i);
+/* ---- the wire as `list` reads it ---------------------------------------- */
+
+/* How the object of a service is made hostile with m: the bits of
+ * PROPERTIES above the mask, shifted down (see the top). */
+enum
+{
+  HOSTILE_WRONG_TYPES      = (1u << CTL_N_PROPERTIES) - 1,  /* a bit per CtlProperty */
+  HOSTILE_INTERFACE_BEFORE = 1u << 8,
+  HOSTILE_INTERFACE_AFTER  = 1u << 9,
+  HOSTILE_OUTSIDE_PREFIX   = 1u << 10,
+  HOSTILE_OBJECT_BEFORE    = 1u << 11,
+  HOSTILE_NOT_A_SERVICE    = 1u << 12,
+};
+
+/* An interface bgservicectl does not know, on a service's object. */
+#define OTHER_INTERFACE "org.bgservice1.FuzzOther"
+
+/* Where an object outside the service prefix lives. */
+#define OUTSIDE_PREFIX "/org/bgservice1/elsewhere"
+
+/* Appends one {sv} for @property whose variant holds another type than
+ * org.bgservice1.Service gives it. */
+static void
+append_wrong_property (sd_bus_message *message,
+                       CtlProperty     property)
+{
+  const char *name = ctl_wire_property_names[property];
+  int r;
+
+  switch (property)
+    {
+    case CTL_PROPERTY_NAME:
+    case CTL_PROPERTY_STATE:
+    case CTL_PROPERTY_RESTART:
+    case CTL_PROPERTY_IS_RUNNING:
+    case CTL_PROPERTY_STATE_TIMESTAMP:
+      r = sd_bus_message_append (message, "{sv}", name, "u", 7);
+      break;
+    case CTL_PROPERTY_N_TASKS:
+    case CTL_PROPERTY_N_RESTARTS:
+      r = sd_bus_message_append (message, "{sv}", name, "t", G_GUINT64_CONSTANT (7));
+      break;
+    case CTL_PROPERTY_LAST_ERRORS:
+      r = sd_bus_message_append (message, "{sv}", name, "as", 1, "wrong");
+      break;
+    case CTL_N_PROPERTIES:
+    default:
+      g_assert_not_reached ();
+    }
+  g_assert_cmpint (r, >=, 0);
+}
+
+/* Appends a {sa{sv}} of an interface other than org.bgservice1.Service,
+ * whose properties share names with the service's: none may be read. */
+static void
+append_other_interface (sd_bus_message *message,
+                        const char     *interface)
+{
+  g_assert_cmpint (sd_bus_message_open_container (message, 'e', "sa{sv}"), >=, 0);
+  g_assert_cmpint (sd_bus_message_append (message, "s", interface), >=, 0);
+  g_assert_cmpint (sd_bus_message_append (message, "a{sv}", 3,
+                                          "Name", "s", "not-a-service",
+                                          "State", "u", 3,
+                                          "LastErrors", "s", "none"), >=, 0);
+  g_assert_cmpint (sd_bus_message_close_container (message), >=, 0);
+}
+
+/* Appends the {oa{sa{sv}}} of the object of @described at @path. */
+static void
+append_object (sd_bus_message       *message,
+               const CtlServiceInfo *described,
+               guint                 hostile,
+               const char           *path)
+{
+  g_assert_cmpint (sd_bus_message_open_container (message, 'e', "oa{sa{sv}}"), >=, 0);
+  g_assert_cmpint (sd_bus_message_append (message, "o", path), >=, 0);
+  g_assert_cmpint (sd_bus_message_open_container (message, 'a', "{sa{sv}}"), >=, 0);
+  if (hostile & HOSTILE_INTERFACE_BEFORE)
+    append_other_interface (message, OTHER_INTERFACE);
+  if (!(hostile & HOSTILE_NOT_A_SERVICE))
+    {
+      g_assert_cmpint (sd_bus_message_open_container (message, 'e', "sa{sv}"), >=, 0);
+      g_assert_cmpint (sd_bus_message_append (message, "s", BGS_BUS_SERVICE_INTERFACE), >=, 0);
+      g_assert_cmpint (sd_bus_message_open_container (message, 'a', "{sv}"), >=, 0);
+      g_assert_cmpint (sd_bus_message_append (message, "{sv}", "FuturePropertyOfFuzz", "as", 2, "a", "b"), >=, 0);
+      for (CtlProperty property = 0; property < CTL_N_PROPERTIES; property++)
+        {
+          if (!(described->properties_read & (1u << property)))
+            continue;
+          if (hostile & (1u << property))
+            append_wrong_property (message, property);
+          else
+            append_property (message, described, property);
+        }
+      g_assert_cmpint (sd_bus_message_close_container (message), >=, 0);
+      g_assert_cmpint (sd_bus_message_close_container (message), >=, 0);
+    }
+  if (hostile & HOSTILE_INTERFACE_AFTER)
+    append_other_interface (message, CTL_WIRE_PROPERTIES);
+  g_assert_cmpint (sd_bus_message_close_container (message), >=, 0);
+  g_assert_cmpint (sd_bus_message_close_container (message), >=, 0);
+}
+
+/* A copy of the task errors @errors; an empty list for NULL, as the wire
+ * gives none as an empty a(ssis). */
+static GPtrArray *
+copy_task_errors (GPtrArray *errors)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_task_error_free);
+
+  for (guint i = 0; errors != NULL && i < errors->len; i++)
+    {
+      const CtlTaskError *entry = errors->pdata[i];
+      CtlTaskError *element = g_new0 (CtlTaskError, 1);
+
+      element->task = g_strdup (entry->task);
+      element->domain = g_strdup (entry->domain);
+      element->code = entry->code;
+      element->message = g_strdup (entry->message);
+      g_ptr_array_add (copy, element);
     }
 
+  return copy;
+}
+
+/* What bgservicectl should know of @described after reading its object
+ * at @path: the properties given, zero for the others. */
+static CtlServiceInfo *
+expected_service (const CtlServiceInfo *described,
+                  const char           *path)
+{
+  CtlServiceInfo *expected = ctl_service_info_new ();
+  guint given = described->properties_read;
+
+  expected->path = g_strdup (path);
+  expected->properties_read = given;
+  if (given & (1u << CTL_PROPERTY_NAME))
+    expected->name = g_strdup (described->name);
+  if (given & (1u << CTL_PROPERTY_IS_RUNNING))
+    expected->is_running = described->is_running;
+  if (given & (1u << CTL_PROPERTY_N_TASKS))
+    expected->n_tasks = described->n_tasks;
+  if (given & (1u << CTL_PROPERTY_LAST_ERRORS))
+    expected->last_errors = copy_task_errors (described->last_errors);
+  if (given & (1u << CTL_PROPERTY_STATE))
+    expected->state = g_strdup (ctl_service_info_get_state (described));
+  if (given & (1u << CTL_PROPERTY_STATE_TIMESTAMP))
+    expected->state_timestamp = described->state_timestamp;
+  if (given & (1u << CTL_PROPERTY_N_RESTARTS))
+    expected->n_restarts = described->n_restarts;
+  if (given & (1u << CTL_PROPERTY_RESTART))
+    expected->restart = g_strdup (described->restart != NULL ? described->restart : "");
+
+  return expected;
+}
+
+/* The order `list` promises: by name, bytewise, then by path. */
+static int
+compare_services (gconstpointer a,
+                  gconstpointer b)
+{
+  const CtlServiceInfo *first = *(const CtlServiceInfo * const *) a;
+  const CtlServiceInfo *second = *(const CtlServiceInfo * const *) b;
+  int by_name = g_strcmp0 (first->name, second->name);
+
+  return by_name != 0 ? by_name : g_strcmp0 (first->path, second->path);
+}
+
+/* @read holds exactly what @expected does. */
+static void
+assert_same_service (const CtlServiceInfo *read,
+                     const CtlServiceInfo *expected)
+{
+  g_assert_cmpstr (read->path, ==, expected->path);
+  g_assert_cmpuint (read->properties_read, ==, expected->properties_read);
+  g_assert_cmpstr (read->name, ==, expected->name);
+  g_assert_cmpstr (read->state, ==, expected->state);
+  g_assert_cmpstr (read->restart, ==, expected->restart);
+  g_assert_cmpuint (read->state_timestamp, ==, expected->state_timestamp);
+  g_assert_cmpint (read->is_running, ==, expected->is_running);
+  g_assert_cmpuint (read->n_tasks, ==, expected->n_tasks);
+  g_assert_cmpuint (read->n_restarts, ==, expected->n_restarts);
+  g_assert_true ((read->last_errors == NULL) == (expected->last_errors == NULL));
+  if (expected->last_errors == NULL)
+    return;
+  g_assert_cmpuint (read->last_errors->len, ==, expected->last_errors->len);
+  for (guint i = 0; i < expected->last_errors->len; i++)
+    {
+      const CtlTaskError *got = read->last_errors->pdata[i];
+      const CtlTaskError *want = expected->last_errors->pdata[i];
+
+      g_assert_cmpstr (got->task, ==, want->task);
+      g_assert_cmpstr (got->domain, ==, want->domain);
+      g_assert_cmpint (got->code, ==, want->code);
+      g_assert_cmpstr (got->message, ==, want->message);
+    }
+}
+
+/*
+ * Sends @described through the wire as `list` asks for it: one reply of
+ * ObjectManager.GetManagedObjects, a{oa{sa{sv}}}, an object per service
+ * made hostile as @hostile says for each, read back by bgservicectl's
+ * reader. Returns what bgservicectl would print services of: nothing when
+ * it must refuse the reply.
+ */
+static GPtrArray *
+through_managed_objects (GPtrArray   *described,
+                         const guint *hostile)
+{
+  g_autoptr(sd_bus_message) reply = new_reply ();
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
+  g_autoptr(GPtrArray) services = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean refused = FALSE;
+
+  g_assert_cmpint (sd_bus_message_open_container (reply, 'a', "{oa{sa{sv}}}"), >=, 0);
+  for (guint i = 0; i < described->len; i++)
+    {
+      const CtlServiceInfo *info = described->pdata[i];
+      g_autofree char *path = NULL;
+
+      if (hostile[i] & HOSTILE_OBJECT_BEFORE)
+        {
+          g_assert_cmpint (sd_bus_message_open_container (reply, 'e', "oa{sa{sv}}"), >=, 0);
+          g_assert_cmpint (sd_bus_message_append (reply, "o", BGS_BUS_ROOT_PATH), >=, 0);
+          g_assert_cmpint (sd_bus_message_open_container (reply, 'a', "{sa{sv}}"), >=, 0);
+          append_other_interface (reply, BGS_BUS_MANAGER_INTERFACE);
+          g_assert_cmpint (sd_bus_message_close_container (reply), >=, 0);
+          g_assert_cmpint (sd_bus_message_close_container (reply), >=, 0);
+        }
+
+      if (hostile[i] & HOSTILE_OUTSIDE_PREFIX)
+        g_assert_cmpint (sd_bus_path_encode (OUTSIDE_PREFIX, info->name, &path), >=, 0);
+      else
+        path = wire_path (info);
+      append_object (reply, info, hostile[i], path);
+
+      if (hostile[i] & HOSTILE_NOT_A_SERVICE)
+        continue;
+      if (hostile[i] & info->properties_read & HOSTILE_WRONG_TYPES)
+        refused = TRUE;
+      g_ptr_array_add (expected, expected_service (info, path));
+    }
+  g_assert_cmpint (sd_bus_message_close_container (reply), >=, 0);
+  seal (reply);
+
+  /* A property of another type is a reply of another shape: bgservicectl
+   * says so and prints no service. */
+  if (refused)
+    {
+      g_assert_false (ctl_wire_read_managed_objects (reply, &services, &error));
+      g_assert_nonnull (error);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      return g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
+    }
+
+  g_assert_true (ctl_wire_read_managed_objects (reply, &services, &error));
+  g_assert_no_error (error);
+
+  /* The same stable sort of the same order: services of the same name
+   * and path keep their order in both. */
+  g_ptr_array_sort (expected, compare_services);
+  g_assert_cmpuint (services->len, ==, expected->len);
+  for (guint i = 0; i < services->len; i++)
+    assert_same_service (services->pdata[i], expected->pdata[i]);
+
+  drop_not_read_in_full (services);
   return g_steal_pointer (&services);
 }
 
@@ -612,10 +899,14 @@ read_task_error (Fields *fields)
   return task_error;
 }
 
-/* One service from its fields; NULL when no field is left. */
+/* One service from its fields; NULL when no field is left. Sets
+ * *@hostile to the bits of PROPERTIES above the mask (see the top). */
 static CtlServiceInfo *
-read_service (Fields *fields)
+read_service (Fields *fields,
+              guint  *hostile)
 {
+  guint properties;
+
   g_autoptr(CtlServiceInfo) info = NULL;
   guint n_errors;
 
@@ -635,7 +926,9 @@ read_service (Fields *fields)
   info->n_tasks = (guint32) fields_next_number (fields, G_MAXUINT32);
   info->n_restarts = (guint32) fields_next_number (fields, G_MAXUINT32);
   info->is_running = fields_next_number (fields, 1) != 0;
-  info->properties_read = (guint) fields_next_number (fields, G_MAXUINT32) & ((1u << CTL_N_PROPERTIES) - 1);
+  properties = (guint) fields_next_number (fields, G_MAXUINT32);
+  info->properties_read = properties & ((1u << CTL_N_PROPERTIES) - 1);
+  *hostile = properties >> CTL_N_PROPERTIES;
 
   n_errors = (guint) fields_next_number (fields, MAX_ERRORS);
   if (n_errors > 0)
@@ -655,6 +948,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GPtrArray) services = g_ptr_array_new_with_free_func ((GDestroyNotify) ctl_service_info_free);
   Fields fields = { NULL, 0 };
   CtlServiceInfo *info;
+  guint hostile[MAX_SERVICES] = { 0 };
   const char *options, *field;
   CtlOutputFlags flags = CTL_OUTPUT_FLAGS_NONE;
   guint columns;
@@ -693,10 +987,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (strchr (options, 'p') != NULL && (field = fields_next (&fields)) != NULL)
     filter = g_strsplit (field, ",", -1);
 
-  while (services->len < MAX_SERVICES && (info = read_service (&fields)) != NULL)
+  while (services->len < MAX_SERVICES && (info = read_service (&fields, &hostile[services->len])) != NULL)
     g_ptr_array_add (services, info);
 
-  if (strchr (options, 'w') != NULL)
+  if (strchr (options, 'm') != NULL)
+    {
+      g_autoptr(GPtrArray) read = through_managed_objects (services, hostile);
+
+      check_formats (read, columns, now_seconds * G_USEC_PER_SEC, zone,
+                     (const char * const *) filter, flags);
+    }
+  else if (strchr (options, 'w') != NULL)
     {
       g_autoptr(GPtrArray) read = through_the_wire (services);
 
