@@ -20,6 +20,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-floor-server.h"
+
 static int
 get_is_running (sd_bus *bus, const char *path, const char *interface,
                 const char *property, sd_bus_message *reply, void *userdata,
@@ -54,13 +56,7 @@ main (int   argc,
       return 2;
     }
 
-  r = sd_bus_new (&bus);
-  if (r >= 0)
-    r = sd_bus_set_address (bus, argv[1]);
-  if (r >= 0)
-    r = sd_bus_set_bus_client (bus, 1);
-  if (r >= 0)
-    r = sd_bus_start (bus);
+  r = floor_server_connect (argv[1], &bus);
   if (r < 0)
     return fail ("cannot connect", r);
 
@@ -69,26 +65,8 @@ main (int   argc,
   if (r < 0)
     return fail ("cannot export the object", r);
 
-  r = sd_bus_request_name (bus, argv[2], 0);
+  r = floor_server_run (bus, argv[2]);
   if (r < 0)
     return fail ("cannot own the bus name", r);
-
-  printf ("READY\n");
-  fflush (stdout);
-
-  for (;;)
-    {
-      r = sd_bus_process (bus, NULL);
-      if (r < 0)
-        break;
-      if (r > 0)
-        continue;
-
-      r = sd_bus_wait (bus, UINT64_MAX);
-      if (r < 0)
-        break;
-    }
-
-  sd_bus_flush_close_unref (bus);
   return 0;
 }

@@ -22,6 +22,8 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-floor-server.h"
+
 #define ROOT_PATH "/org/bgservice1"
 #define SERVICE_PREFIX ROOT_PATH "/service"
 #define ERROR_LIST "a(ssis)"
@@ -138,23 +140,6 @@ export_services (sd_bus *bus,
   return 0;
 }
 
-static int
-connect_to (const char  *address,
-            sd_bus     **out)
-{
-  sd_bus *bus = NULL;
-  int r = sd_bus_new (&bus);
-
-  if (r >= 0)
-    r = sd_bus_set_address (bus, address);
-  if (r >= 0)
-    r = sd_bus_set_bus_client (bus, 1);
-  if (r >= 0)
-    r = sd_bus_start (bus);
-  *out = bus;
-  return r;
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -168,7 +153,7 @@ main (int   argc,
       return 2;
     }
 
-  r = connect_to (argv[1], &bus);
+  r = floor_server_connect (argv[1], &bus);
   if (r < 0)
     return fail ("cannot connect", r);
 
@@ -181,26 +166,8 @@ main (int   argc,
   if (r < 0)
     return fail ("cannot export the objects", r);
 
-  r = sd_bus_request_name (bus, argv[2], 0);
+  r = floor_server_run (bus, argv[2]);
   if (r < 0)
     return fail ("cannot own the bus name", r);
-
-  printf ("READY\n");
-  fflush (stdout);
-
-  for (;;)
-    {
-      r = sd_bus_process (bus, NULL);
-      if (r < 0)
-        break;
-      if (r > 0)
-        continue;
-
-      r = sd_bus_wait (bus, UINT64_MAX);
-      if (r < 0)
-        break;
-    }
-
-  sd_bus_flush_close_unref (bus);
   return 0;
 }
