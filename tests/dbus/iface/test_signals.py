@@ -30,7 +30,7 @@ AutoStart=false
 
 [Service twice]
 Type=exec
-Exec=sh -c 'exit 5'
+Exec=sh -c 'sleep 0.3; exit 5'
 Instances=2
 AutoStart=false
 """
@@ -221,7 +221,7 @@ class TaskFailedTest(ifacetest.IfaceTestCase):
         client = self.pydbus()
         self.assertEqual(sorted(self.failures_of(client, service_path("twice"), 2)),
                          [(f"instance-{n}", EXIT_ERROR_DOMAIN, 5,
-                           "“sh -c 'exit 5'” exited with status 5") for n in (1, 2)])
+                           "“sh -c 'sleep 0.3; exit 5'” exited with status 5") for n in (1, 2)])
 
     def test_killed_by_a_signal_nobody_sent(self):
         self.start_daemon(CONFIG)
