@@ -29,6 +29,7 @@
 
 #include "bgsd-child.h"
 #include "bgsd-config.h"
+#include "bgsd-deadlines.h"
 #include "bgsd-guardian.h"
 #include "bgsd-output.h"
 #include "bgsd-reaper.h"
@@ -58,7 +59,7 @@ struct _BgsdChild
   BgsdReaperWatch  *watch;        /* (nullable): while the leader runs */
   BgsdOutput       *output;       /* (owned) (nullable): once spawned */
   gboolean          terminating;  /* we sent the signal that ends it, or will */
-  GSource          *kill_timer;   /* (owned) (nullable) */
+  BgsdDeadline     *kill_timer;   /* (owned) (nullable): SIGKILL when it passes */
 };
 
 /* Children: those waiting for their spawn and those running; the state of
@@ -77,10 +78,7 @@ static Children children = { G_QUEUE_INIT, G_QUEUE_INIT, NULL, 0, 0 };
 static void
 drop_kill_timer (BgsdChild *self)
 {
-  if (self->kill_timer == NULL)
-    return;
-  g_source_destroy (self->kill_timer);
-  g_clear_pointer (&self->kill_timer, g_source_unref);
+  g_clear_pointer (&self->kill_timer, bgsd_deadline_remove);
 }
 
 static void
@@ -176,7 +174,8 @@ spawn_leader (BgsdChild  *self,
   bgsd_guardian_spawn_begin ();
   pid = bgsd_spawn_process ((const char * const *) self->argv, fds, G_N_ELEMENTS (fds), error);
   close (fds[STDOUT_FILENO]);
-  close (fds[STDERR_FILENO]);
+  if (fds[STDERR_FILENO] != fds[STDOUT_FILENO])
+    close (fds[STDERR_FILENO]);
   if (pid != 0)
     self->watch = bgsd_reaper_watch (pid, on_leader_ended, self, error);
   bgsd_guardian_spawn_end ();
@@ -317,16 +316,14 @@ bgsd_child_finish (BgsdChild     *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static gboolean
+static void
 on_kill_timeout (gpointer user_data)
 {
   BgsdChild *self = user_data;
 
   g_message ("“%s” did not end after SIGTERM; sending SIGKILL", self->command);
-  g_clear_pointer (&self->kill_timer, g_source_unref);
+  self->kill_timer = NULL;
   signal_group (self, SIGKILL);
-
-  return G_SOURCE_REMOVE;
 }
 
 /*
@@ -353,11 +350,7 @@ bgsd_child_terminate (BgsdChild *self,
   if (timeout_ms == 0)
     signal_group (self, SIGKILL);
   else if (timeout_ms != BGSD_TIMEOUT_INFINITE)
-    {
-      self->kill_timer = g_timeout_source_new (timeout_ms);
-      g_source_set_callback (self->kill_timer, on_kill_timeout, self, NULL);
-      g_source_attach (self->kill_timer, g_main_context_get_thread_default ());
-    }
+    self->kill_timer = bgsd_deadline_add (timeout_ms, on_kill_timeout, self);
 }
 
 /*

@@ -6,6 +6,11 @@
  * a signal nobody sent fails it with G_SPAWN_ERROR. Cancelling the task
  * terminates the command's process group (SIGTERM, then SIGKILL after
  * TimeoutStopSec=), and a task ended that way counts as cancelled.
+ *
+ * Cancellation is followed with a handler on the task's cancellable, not
+ * a source: a source per instance would make every main loop iteration
+ * cost one check per running command. The handler only sends a signal
+ * (and arms a deadline), which is safe inside the cancel that runs it.
  */
 #include "config.h"
 
@@ -29,14 +34,15 @@ typedef struct
 {
   BgsdExecService *service;       /* (unowned): the task holds it */
   BgsdChild       *child;         /* (owned) */
-  GSource         *cancel_watch;  /* (owned) */
+  GCancellable    *cancellable;   /* (owned): the task's */
+  gulong           cancelled_id;  /* its handler; 0 if it was cancelled already */
 } Instance;
 
 static void
 instance_free (Instance *instance)
 {
-  g_source_destroy (instance->cancel_watch);
-  g_source_unref (instance->cancel_watch);
+  g_cancellable_disconnect (instance->cancellable, instance->cancelled_id);
+  g_object_unref (instance->cancellable);
   bgsd_child_free (instance->child);
   g_free (instance);
 }
@@ -56,14 +62,13 @@ on_instance_exited (GObject      *source,
     g_task_return_error (task, error);
 }
 
-static gboolean
+static void
 on_instance_cancelled (GCancellable *cancellable,
                        gpointer      user_data)
 {
   Instance *instance = user_data;
 
   bgsd_child_terminate (instance->child, instance->service->timeout_stop_ms);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -75,15 +80,15 @@ start_instance (BgsdExecService *self,
   Instance *instance = g_new0 (Instance, 1);
 
   instance->service = self;
-  instance->cancel_watch = g_cancellable_source_new (g_task_get_cancellable (task));
-  g_source_set_callback (instance->cancel_watch, G_SOURCE_FUNC (on_instance_cancelled),
-                         instance, NULL);
-  g_source_attach (instance->cancel_watch, bgs_service_get_context (BGS_SERVICE (self)));
   g_task_set_task_data (task, instance, (GDestroyNotify) instance_free);
   /* The task, held by the callback, completes when the command has ended. */
   instance->child = bgsd_child_new ((const char * const *) self->argv, self->command,
                                     bgs_service_get_name (BGS_SERVICE (self)),
                                     on_instance_exited, task);
+  instance->cancellable = g_object_ref (g_task_get_cancellable (task));
+  instance->cancelled_id = g_cancellable_connect (instance->cancellable,
+                                                  G_CALLBACK (on_instance_cancelled),
+                                                  instance, NULL);
 }
 
 static void

@@ -11,20 +11,25 @@
  * is seen by the next command.
  *
  * Otherwise to the daemon's stderr (bgsd-stderr.c), each line as
- * "NAME: line". stdout and stderr are a pipe each, whose read end the
- * main loop reads without blocking. Bytes that are not UTF-8, and control
- * characters other than tab, are written as \xNN: whatever a command
- * prints, a line stays one line of valid text. A line too long for one
- * write (BGSD_STDERR_LINE_MAX, prefix included) goes on in the next line,
- * prefixed again. When the command has ended, what it left in the pipes
- * is read, a last line without newline written, and the pipes closed: a
- * process it left behind that writes on gets EPIPE (or SIGPIPE).
+ * "NAME: line". stdout and stderr share one pipe, so that lines keep the
+ * order the command wrote them in and a command costs the daemon one
+ * descriptor. The read ends of all commands sit in one epoll set, which
+ * the main loop watches as a single source: a source per pipe would make
+ * every loop iteration cost one check per command. Bytes that are not
+ * UTF-8, and control characters other than tab, are written as \xNN:
+ * whatever a command prints, a line stays one line of valid text. A line
+ * too long for one write (BGSD_STDERR_LINE_MAX, prefix included) goes on
+ * in the next line, prefixed again. When the command has ended, what it
+ * left in the pipe is read, a last line without newline written, and the
+ * pipe closed: a process it left behind that writes on gets EPIPE (or
+ * SIGPIPE).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -44,6 +49,9 @@
  * something it started keeps writing. */
 #define DRAIN_READS 16
 
+/* The most readable pipes one dispatch reads. */
+#define BATCH 64
+
 /* The longest character in UTF-8. */
 #define UTF8_CHAR_MAX 4
 
@@ -53,8 +61,7 @@
 /* Reader: one pipe from the command, read into "NAME: " lines. */
 typedef struct
 {
-  int      fd;            /* the read end, non-blocking; -1 once closed */
-  GSource *watch;         /* (owned) (nullable) */
+  int      fd;            /* the read end, non-blocking, in the epoll set; -1 once closed */
   GString *line;          /* (owned): the prefix, then the line so far, escaped */
   gsize    prefix_len;
   guchar   partial[UTF8_CHAR_MAX - 1];  /* the start of a character the next read ends */
@@ -71,8 +78,18 @@ typedef enum
 
 struct _BgsdOutput
 {
-  Reader *readers[2];     /* (owned) (nullable): stdout and stderr; none for the journal */
+  Reader *reader;         /* (owned) (nullable): stdout and stderr; none for the journal */
 };
+
+/* Pipes: the epoll set of every open read end, and its source; the state
+ * of this file. */
+typedef struct
+{
+  int      epoll_fd;
+  GSource *source;        /* (owned) (nullable) */
+} Pipes;
+
+static Pipes pipes = { .epoll_fd = -1 };
 
 /* ---- text ------------------------------------------------------------- */
 
@@ -243,6 +260,24 @@ feed (Reader       *r,
   memmove (r->partial, data + i, r->n_partial);
 }
 
+/* Out of the epoll set, then closed. */
+static void
+close_pipe (Reader *r)
+{
+  epoll_ctl (pipes.epoll_fd, EPOLL_CTL_DEL, r->fd, NULL);
+  close (r->fd);
+  r->fd = -1;
+}
+
+static void
+reader_free (Reader *r)
+{
+  if (r->fd >= 0)
+    close_pipe (r);
+  g_string_free (r->line, TRUE);
+  g_free (r);
+}
+
 static ReadResult
 read_once (Reader *r)
 {
@@ -275,25 +310,53 @@ finish (Reader *r)
   if (r->line->len > r->prefix_len)
     end_line (r);
 
-  g_source_destroy (r->watch);
-  g_clear_pointer (&r->watch, g_source_unref);
-  close (r->fd);
-  r->fd = -1;
+  close_pipe (r);
 }
 
+/* Reads once from each pipe epoll says is readable, a bounded batch: the
+ * others stay readable for the next iteration. */
 static gboolean
 on_readable (int           fd,
              GIOCondition  condition,
              gpointer      user_data)
 {
-  Reader *r = user_data;
-  gboolean ended = read_once (r) == READ_END;
+  struct epoll_event events[BATCH];
+  int n = epoll_wait (pipes.epoll_fd, events, BATCH, 0);
 
-  if (ended)
-    finish (r);
+  for (int i = 0; i < n; i++)
+    {
+      Reader *r = events[i].data.ptr;
+
+      if (r->fd >= 0 && read_once (r) == READ_END)
+        finish (r);
+    }
   bgsd_stderr_flush ();
 
-  return ended ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+ensure_epoll (GError **error)
+{
+  int saved;
+
+  if (pipes.epoll_fd >= 0)
+    return TRUE;
+
+  pipes.epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+  if (pipes.epoll_fd >= 0)
+    {
+      pipes.source = g_unix_fd_source_new (pipes.epoll_fd, G_IO_IN);
+      g_source_set_static_name (pipes.source, "bgserviced command output");
+      g_source_set_callback (pipes.source, G_SOURCE_FUNC (on_readable), NULL, NULL);
+      g_source_attach (pipes.source, g_main_context_get_thread_default ());
+      return TRUE;
+    }
+
+  saved = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+               "Cannot make the set of output pipes: %s", g_strerror (saved));
+  return FALSE;
 }
 
 /* A pipe read into lines of @prefix; its write end, for the command, in
@@ -303,9 +366,12 @@ reader_new (const char  *prefix,
             int         *child_end,
             GError     **error)
 {
+  struct epoll_event event = { .events = EPOLLIN };
   Reader *r;
   int fds[2];
 
+  if (!ensure_epoll (error))
+    return NULL;
   if (pipe2 (fds, O_CLOEXEC) < 0)
     {
       int saved = errno;
@@ -321,9 +387,17 @@ reader_new (const char  *prefix,
   r->fd = fds[0];
   r->line = g_string_new (prefix);
   r->prefix_len = r->line->len;
-  r->watch = g_unix_fd_source_new (r->fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
-  g_source_set_callback (r->watch, G_SOURCE_FUNC (on_readable), r, NULL);
-  g_source_attach (r->watch, g_main_context_get_thread_default ());
+  event.data.ptr = r;
+  if (epoll_ctl (pipes.epoll_fd, EPOLL_CTL_ADD, r->fd, &event) < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "Cannot watch the output of the command: %s", g_strerror (saved));
+      close (fds[1]);
+      reader_free (r);
+      return NULL;
+    }
 
   *child_end = fds[1];
   return r;
@@ -339,17 +413,6 @@ reader_close (Reader *r)
   finish (r);
 }
 
-static void
-reader_free (Reader *r)
-{
-  if (r->watch != NULL)
-    g_source_destroy (r->watch);
-  g_clear_pointer (&r->watch, g_source_unref);
-  if (r->fd >= 0)
-    close (r->fd);
-  g_string_free (r->line, TRUE);
-  g_free (r);
-}
 
 /* ---- the journal ------------------------------------------------------ */
 
@@ -400,7 +463,8 @@ connect_journal (const char *name,
 /*
  * Chooses where the output of the next command of service @name goes, and
  * opens the descriptors the command gets as stdout and stderr, in
- * @child_fds: the caller closes them once the command has them. Fails when
+ * @child_fds: one descriptor for both when the output goes to a pipe. The
+ * caller closes them (once each) when the command has them. Fails when
  * no pipe can be opened (the daemon is out of file descriptors). Call
  * bgsd_output_close() once the command has ended.
  */
@@ -416,16 +480,10 @@ bgsd_output_new (const char  *name,
     return g_steal_pointer (&self);
 
   prefix = make_prefix (name);
-  for (guint i = 0; i < G_N_ELEMENTS (self->readers); i++)
-    {
-      self->readers[i] = reader_new (prefix, &child_fds[i], error);
-      if (self->readers[i] == NULL)
-        {
-          if (i > 0)
-            close (child_fds[0]);
-          return NULL;
-        }
-    }
+  self->reader = reader_new (prefix, &child_fds[0], error);
+  if (self->reader == NULL)
+    return NULL;
+  child_fds[1] = child_fds[0];
 
   return g_steal_pointer (&self);
 }
@@ -434,16 +492,14 @@ bgsd_output_new (const char  *name,
 void
 bgsd_output_close (BgsdOutput *self)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (self->readers); i++)
-    if (self->readers[i] != NULL)
-      reader_close (self->readers[i]);
+  if (self->reader != NULL)
+    reader_close (self->reader);
   bgsd_stderr_flush ();
 }
 
 void
 bgsd_output_free (BgsdOutput *self)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (self->readers); i++)
-    g_clear_pointer (&self->readers[i], reader_free);
+  g_clear_pointer (&self->reader, reader_free);
   g_free (self);
 }

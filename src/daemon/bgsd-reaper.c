@@ -1,30 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /* bgsd-reaper.c: following the daemon's commands until they are reaped.
  *
- * Each command the daemon spawns gets a pidfd, and every pidfd sits in one
- * epoll set, which the main loop watches as a single source. A pidfd turns
- * readable when its process has ended; a dispatch takes what epoll says is
- * ready (a bounded batch: the rest stay ready for the next iteration), so
- * the work per ending command does not grow with the number of commands,
- * as it does with one main loop source each (GLib polls and checks every
- * source in every iteration). Reaping goes through the pidfd too
- * (waitid(P_PIDFD)): only the daemon's own commands are reaped, never a
- * child that other code in the process started and waits for.
+ * One SIGCHLD handler and one main loop source follow every command,
+ * however many run, and hold no descriptor per command: a descriptor each
+ * (a pidfd) would cap the commands at the open files limit less what their
+ * output needs, and a source each (a GLib child watch) would make every
+ * main loop iteration cost one check per command.
+ *
+ * The handler only writes to an eventfd, which the source watches. The
+ * source then asks the kernel for the daemon's ended children, one at a
+ * time (waitid() with WNOWAIT: looked at, not reaped), reports each to its
+ * watch while the zombie still holds its PID and process group, and reaps
+ * it by PID. A dispatch takes a bounded batch; when more may have ended,
+ * it wakes itself for the next iteration. Since SIGCHLD does not queue,
+ * nothing relies on one signal per child: every dispatch asks until the
+ * kernel says no child has ended.
+ *
+ * Only watched processes are reaped. A child the daemon did not give to
+ * the reaper (the guardian's first process, which its starter waits for)
+ * is left to whoever waits for it; while such a zombie is the first the
+ * kernel names, the watched processes are asked one by one instead.
  *
  * While it follows a command, the reaper tells the guardian its process
  * group (bgsd-guardian.c), and takes it back before reaping the leader.
- *
- * Without pidfds (pidfd_open() fails with ENOSYS: Linux before 5.3, or
- * valgrind), each command gets a GLib child watch instead, a source of its
- * own, which reaps before it reports: the guardian then forgets the group,
- * and a terminated command's leftovers are killed, just after the reap.
+ * Nothing else in the daemon may install a SIGCHLD handler (GLib does for
+ * a child watch or a GSubprocess): the daemon would stop seeing its
+ * commands end.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
-#include <sys/epoll.h>
-#include <sys/pidfd.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,162 +43,180 @@
 #include "bgsd-guardian.h"
 #include "bgsd-reaper.h"
 
-/* The most ended processes one dispatch takes. */
+/* The most ended processes one dispatch reaps. */
 #define BATCH 64
 
 struct _BgsdReaperWatch
 {
   GPid            pid;
-  int             pidfd;       /* -1 with a child watch */
   guint           guard_slot;
   BgsdReaperFunc  func;        /* (nullable): NULL once forgotten */
   gpointer        user_data;
 };
 
-/* Reaper: the epoll set and its source; the state of this file. */
+/* Reaper: the watched processes, the eventfd the handler writes to and its
+ * source; the state of this file. */
 typedef struct
 {
-  int      epoll_fd;
-  GSource *source;             /* (owned) (nullable) */
+  GHashTable *watches;         /* (owned): PID → (owned) BgsdReaperWatch */
+  int         wake_fd;         /* the eventfd */
+  GSource    *source;          /* (owned) (nullable) */
 } Reaper;
 
-static Reaper reaper = { .epoll_fd = -1 };
+static Reaper reaper = { .wake_fd = -1 };
 
-/* The process has ended: the guardian forgets it, and the function is told. */
 static void
-report (BgsdReaperWatch *watch,
-        int              code,
-        int              status)
+on_sigchld (int signal_number)
 {
-  bgsd_guardian_remove (watch->guard_slot);
-  if (watch->func != NULL)
-    watch->func (code, status, watch->user_data);
+  int saved = errno;
+  eventfd_t one = 1;
+  ssize_t written;
+
+  /* Async-signal-safe; a counter that is full (never here) wakes anyway. */
+  written = write (reaper.wake_fd, &one, sizeof one);
+  (void) written;
+  errno = saved;
+}
+
+static void
+wake_again (void)
+{
+  eventfd_write (reaper.wake_fd, 1);
 }
 
 /* Reports the end of the watch's process, reaps it, and frees the watch. */
 static void
-reap (BgsdReaperWatch *watch)
+reap (BgsdReaperWatch *watch,
+      const siginfo_t *ended)
 {
-  siginfo_t info = { 0 };
-  int code = 0;
-  int status = 0;
+  siginfo_t info;
 
-  /* Looked at, not reaped: the zombie keeps its PID and group. */
-  if (waitid (P_PIDFD, watch->pidfd, &info, WEXITED | WNOHANG | WNOWAIT) == 0)
-    {
-      if (info.si_pid == 0)
-        return;                 /* not ended after all: stays in the set */
-      code = info.si_code;
-      status = info.si_status;
-    }
-  else
-    g_warning ("PID %d ended but was reaped elsewhere: %s", (int) watch->pid, g_strerror (errno));
+  g_hash_table_steal (reaper.watches, GINT_TO_POINTER (watch->pid));
+  bgsd_guardian_remove (watch->guard_slot);
+  if (watch->func != NULL)
+    watch->func (ended->si_code, ended->si_status, watch->user_data);
 
-  report (watch, code, status);
-  waitid (P_PIDFD, watch->pidfd, &info, WEXITED | WNOHANG);
-  /* Out of the set first: closing would not do it while a command being
-   * spawned still holds a copy of the pidfd, until its exec closes it. */
-  epoll_ctl (reaper.epoll_fd, EPOLL_CTL_DEL, watch->pidfd, NULL);
-  close (watch->pidfd);
+  while (waitid (P_PID, watch->pid, &info, WEXITED | WNOHANG) < 0 && errno == EINTR)
+    ;
   g_free (watch);
 }
 
+/* Looks, without reaping, for an ended child; FALSE when none has ended. */
 static gboolean
-on_ended (int           fd,
-          GIOCondition  condition,
-          gpointer      user_data)
+look_for_ended (idtype_t   which,
+                id_t       id,
+                siginfo_t *info)
 {
-  struct epoll_event events[BATCH];
-  int n = epoll_wait (reaper.epoll_fd, events, BATCH, 0);
+  memset (info, 0, sizeof *info);
+  while (waitid (which, id, info, WEXITED | WNOHANG | WNOWAIT) < 0)
+    if (errno != EINTR)
+      return FALSE;             /* ECHILD: no child at all */
 
-  for (int i = 0; i < n; i++)
-    reap (events[i].data.ptr);
+  return info->si_pid != 0;
+}
 
+/* The slow way, while a child nobody watches waits to be reaped by its
+ * own waiter: asks for each watched process. Returns how many it reaped. */
+static guint
+reap_watched_one_by_one (guint limit)
+{
+  g_autoptr(GPtrArray) ended = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer watch;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, reaper.watches);
+  while (ended->len < limit && g_hash_table_iter_next (&iter, NULL, &watch))
+    {
+      siginfo_t info;
+
+      if (look_for_ended (P_PID, ((BgsdReaperWatch *) watch)->pid, &info))
+        g_ptr_array_add (ended, watch);
+    }
+
+  for (; n < ended->len; n++)
+    {
+      BgsdReaperWatch *w = ended->pdata[n];
+      siginfo_t info;
+
+      /* Reaped after the walk, which reaping would disturb. */
+      if (look_for_ended (P_PID, w->pid, &info))
+        reap (w, &info);
+    }
+  return n;
+}
+
+static gboolean
+on_wake (int           fd,
+         GIOCondition  condition,
+         gpointer      user_data)
+{
+  eventfd_t count;
+  siginfo_t info;
+  guint n = 0;
+
+  eventfd_read (reaper.wake_fd, &count);
+  while (n < BATCH && look_for_ended (P_ALL, 0, &info))
+    {
+      BgsdReaperWatch *watch = g_hash_table_lookup (reaper.watches, GINT_TO_POINTER (info.si_pid));
+
+      if (watch == NULL)
+        {
+          n += reap_watched_one_by_one (BATCH - n);
+          break;
+        }
+      reap (watch, &info);
+      n++;
+    }
+
+  if (n == BATCH)
+    wake_again ();
   return G_SOURCE_CONTINUE;
 }
 
+/* The handler, the eventfd and its source, at the first watch. */
 static gboolean
-ensure_epoll (GError **error)
+ensure_started (GError **error)
 {
-  if (reaper.epoll_fd >= 0)
-    return TRUE;
-
-  reaper.epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
-  if (reaper.epoll_fd < 0)
-    {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot make the set of commands to wait for: %s", g_strerror (saved));
-      return FALSE;
-    }
-
-  reaper.source = g_unix_fd_source_new (reaper.epoll_fd, G_IO_IN);
-  g_source_set_callback (reaper.source, G_SOURCE_FUNC (on_ended), NULL, NULL);
-  g_source_attach (reaper.source, g_main_context_get_thread_default ());
-  return TRUE;
-}
-
-static void
-on_child_exited (GPid     pid,
-                 gint     wait_status,
-                 gpointer user_data)
-{
-  BgsdReaperWatch *watch = user_data;
-
-  if (WIFEXITED (wait_status))
-    report (watch, CLD_EXITED, WEXITSTATUS (wait_status));
-  else
-    report (watch, WCOREDUMP (wait_status) ? CLD_DUMPED : CLD_KILLED, WTERMSIG (wait_status));
-  g_free (watch);
-}
-
-/* Without pidfds: a GLib child watch, which reaps on its own. */
-static void
-watch_without_pidfd (BgsdReaperWatch *watch)
-{
-  GSource *source = g_child_watch_source_new (watch->pid);
-
-  watch->pidfd = -1;
-  g_source_set_callback (source, G_SOURCE_FUNC (on_child_exited), watch, NULL);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  g_source_unref (source);
-}
-
-/* Puts the watch's process in the epoll set, or without pidfds under a
- * child watch. */
-static gboolean
-follow (BgsdReaperWatch  *watch,
-        GError          **error)
-{
-  struct epoll_event event = { .events = EPOLLIN, .data.ptr = watch };
+  struct sigaction action = { .sa_handler = on_sigchld, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
+  sigset_t sigchld;
   int saved;
 
-  if (!ensure_epoll (error))
-    return FALSE;
+  if (reaper.source != NULL)
+    return TRUE;
 
-  watch->pidfd = pidfd_open (watch->pid, 0);
-  if (watch->pidfd < 0 && errno == ENOSYS)
+  /* Whatever the daemon inherited: an ignored SIGCHLD would have the
+   * kernel reap the commands, a blocked one would never wake the loop. */
+  sigemptyset (&sigchld);
+  sigaddset (&sigchld, SIGCHLD);
+  reaper.wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (reaper.wake_fd >= 0 && sigaction (SIGCHLD, &action, NULL) == 0
+      && pthread_sigmask (SIG_UNBLOCK, &sigchld, NULL) == 0)
     {
-      watch_without_pidfd (watch);
+      reaper.watches = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+      reaper.source = g_unix_fd_source_new (reaper.wake_fd, G_IO_IN);
+      g_source_set_static_name (reaper.source, "bgserviced reaper");
+      g_source_set_callback (reaper.source, G_SOURCE_FUNC (on_wake), NULL, NULL);
+      g_source_attach (reaper.source, g_main_context_get_thread_default ());
+      /* Children that ended before the handler was there. */
+      wake_again ();
       return TRUE;
     }
-  if (watch->pidfd >= 0 && epoll_ctl (reaper.epoll_fd, EPOLL_CTL_ADD, watch->pidfd, &event) == 0)
-    return TRUE;
 
   saved = errno;
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               "Cannot follow PID %d: %s", (int) watch->pid, g_strerror (saved));
-  if (watch->pidfd >= 0)
-    close (watch->pidfd);
+               "Cannot watch for the end of commands: %s", g_strerror (saved));
+  if (reaper.wake_fd >= 0)
+    close (reaper.wake_fd);
+  reaper.wake_fd = -1;
   return FALSE;
 }
 
 /*
  * Follows @pid, a child of the daemon that leads its own process group,
  * until it ends: then calls @func (see BgsdReaperFunc) and reaps it.
- * Fails when no pidfd can be opened for it (out of descriptors); the
- * caller must then end and reap it itself.
+ * Fails only when the reaper cannot start (out of descriptors at the
+ * first command); the caller must then end and reap @pid itself.
  */
 BgsdReaperWatch *
 bgsd_reaper_watch (GPid             pid,
@@ -197,18 +224,17 @@ bgsd_reaper_watch (GPid             pid,
                    gpointer         user_data,
                    GError         **error)
 {
-  BgsdReaperWatch *watch = g_new0 (BgsdReaperWatch, 1);
+  BgsdReaperWatch *watch;
 
+  if (!ensure_started (error))
+    return NULL;
+
+  watch = g_new0 (BgsdReaperWatch, 1);
   watch->pid = pid;
   watch->func = func;
   watch->user_data = user_data;
-  if (!follow (watch, error))
-    {
-      g_free (watch);
-      return NULL;
-    }
-
   watch->guard_slot = bgsd_guardian_add (pid);
+  g_hash_table_insert (reaper.watches, GINT_TO_POINTER (pid), watch);
   return watch;
 }
 

@@ -10,8 +10,7 @@ typedef struct _BgsdReaperWatch BgsdReaperWatch;
 
 /**
  * BgsdReaperFunc:
- * @code: how the process ended: CLD_EXITED, CLD_KILLED or CLD_DUMPED; 0
- *   when someone else reaped it and its status is unknown
+ * @code: how the process ended: CLD_EXITED, CLD_KILLED or CLD_DUMPED
  * @status: the exit status, or the signal that killed it
  * @user_data: the data given to bgsd_reaper_watch()
  *

@@ -6,10 +6,17 @@
  * going when the next tick comes delays that tick until it ends. Cancelling
  * terminates a run in progress (SIGTERM, then SIGKILL after
  * TimeoutStopSec=) and ends the task as cancelled.
+ *
+ * Neither the ticks nor the cancellation take a main loop source of their
+ * own (see bgsd-deadlines.c): the next tick is a deadline, and a handler
+ * on the task's cancellable sees the cancel. The handler may end the task
+ * at once: GTask defers the callback of a cancelled task to a later main
+ * loop iteration, so nothing runs inside the cancel.
  */
 #include "config.h"
 
 #include "bgsd-child.h"
+#include "bgsd-deadlines.h"
 #include "bgsd-timer-service.h"
 
 struct _BgsdTimerService
@@ -30,25 +37,25 @@ typedef struct
   BgsdTimerService *service;       /* (unowned): the task holds it */
   GTask            *task;          /* (unowned): owns this */
   BgsdChild        *run;           /* (owned) (nullable): the run in progress */
-  GSource          *ticker;        /* (owned) */
-  GSource          *cancel_watch;  /* (owned) */
+  BgsdDeadline     *next_tick;     /* (owned) (nullable) */
+  GCancellable     *cancellable;   /* (owned): the task's */
+  gulong            cancelled_id;  /* its handler; 0 if it was cancelled already */
   gboolean          tick_missed;   /* a tick came during a run */
+  gboolean          ended;         /* the task was returned */
 } Schedule;
 
 static void
-drop_source (GSource **source)
+stop_ticking (Schedule *schedule)
 {
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
+  g_clear_pointer (&schedule->next_tick, bgsd_deadline_remove);
 }
 
 static void
 schedule_free (Schedule *schedule)
 {
-  drop_source (&schedule->ticker);
-  drop_source (&schedule->cancel_watch);
+  stop_ticking (schedule);
+  g_cancellable_disconnect (schedule->cancellable, schedule->cancelled_id);
+  g_object_unref (schedule->cancellable);
   g_clear_pointer (&schedule->run, bgsd_child_free);
   g_free (schedule);
 }
@@ -57,8 +64,8 @@ static void
 schedule_end (Schedule *schedule,
               GError   *error)
 {
-  drop_source (&schedule->ticker);
-  drop_source (&schedule->cancel_watch);
+  stop_ticking (schedule);
+  schedule->ended = TRUE;
 
   if (error != NULL)
     g_task_return_error (schedule->task, error);
@@ -112,48 +119,35 @@ start_run (Schedule *schedule)
                                   on_run_exited, schedule);
 }
 
-static gboolean
+static void
 on_tick (gpointer user_data)
 {
   Schedule *schedule = user_data;
 
+  schedule->next_tick = bgsd_deadline_add (schedule->service->interval_ms, on_tick, schedule);
   if (schedule->run != NULL)
     schedule->tick_missed = TRUE;
   else
     start_run (schedule);
-
-  return G_SOURCE_CONTINUE;
 }
 
-static gboolean
+static void
 on_cancelled (GCancellable *cancellable,
               gpointer      user_data)
 {
   Schedule *schedule = user_data;
 
-  g_clear_pointer (&schedule->cancel_watch, g_source_unref);
+  if (schedule->ended)
+    return;
   if (schedule->run != NULL)
     {
       /* The run ends as cancelled, and so does the task, in on_run_exited(). */
-      drop_source (&schedule->ticker);
+      stop_ticking (schedule);
       bgsd_child_terminate (schedule->run, schedule->service->timeout_stop_ms);
     }
   else
     schedule_end (schedule, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                          "The timer was stopped"));
-
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-attach (GSource     *source,
-        GSourceFunc  func,
-        gpointer     data,
-        BgsService  *service)
-{
-  g_source_set_callback (source, func, data, NULL);
-  g_source_attach (source, bgs_service_get_context (service));
-  return source;
 }
 
 static void
@@ -165,10 +159,11 @@ bgsd_timer_service_start (BgsService *service)
 
   schedule->service = self;
   schedule->task = task;
-  schedule->ticker = attach (g_timeout_source_new (self->interval_ms), on_tick, schedule, service);
-  schedule->cancel_watch = attach (g_cancellable_source_new (g_task_get_cancellable (task)),
-                                   G_SOURCE_FUNC (on_cancelled), schedule, service);
+  schedule->next_tick = bgsd_deadline_add (self->interval_ms, on_tick, schedule);
   g_task_set_task_data (task, schedule, (GDestroyNotify) schedule_free);
+  schedule->cancellable = g_object_ref (g_task_get_cancellable (task));
+  schedule->cancelled_id = g_cancellable_connect (schedule->cancellable,
+                                                  G_CALLBACK (on_cancelled), schedule, NULL);
 }
 
 static void
