@@ -65,7 +65,7 @@ struct _BgsPeriodicGroup
 
   /* Under periodic_lock: */
   BgsPeriodicScheduler *scheduler;       /* (unowned) (nullable): NULL once detached */
-  gboolean              queued;          /* in scheduler->cancelled */
+  gboolean              queued;          /* in scheduler->cancelled, until empty */
   GList                 cancelled_link;  /* in scheduler->cancelled; data: the group */
 };
 
@@ -86,7 +86,8 @@ struct _BgsPeriodicScheduler
   guint              dispatch_depth;  /* dispatches on the stack: it recurses */
   GHashTable        *groups;          /* GCancellable → BgsPeriodicGroup (owned) */
 
-  GQueue             cancelled;       /* under periodic_lock: groups to end */
+  GQueue             cancelled;       /* under periodic_lock: groups to end,
+                                       * each until its last entry left */
 };
 
 static GMutex      periodic_lock;
@@ -349,51 +350,43 @@ scheduler_retire (BgsPeriodicScheduler *self)
   g_source_unref (&self->source);
 }
 
-/* The next cancelled group, with a reference, or NULL. */
-static BgsPeriodicGroup *
-scheduler_take_cancelled (BgsPeriodicScheduler *self)
+/* The first entry of the first cancelled group, or NULL. A group stays
+ * queued until its last entry leaves it (see group_detach()), so that a
+ * dispatch nested in an @on_cancelled callback carries on with it: the
+ * callback may be waiting for the rest of the group to end. */
+static BgsPeriodicEntry *
+scheduler_next_cancelled (BgsPeriodicScheduler *self)
 {
-  BgsPeriodicGroup *group = NULL;
+  BgsPeriodicEntry *entry = NULL;
   GList *link;
 
   g_mutex_lock (&periodic_lock);
-  link = g_queue_pop_head_link (&self->cancelled);
+  link = g_queue_peek_head_link (&self->cancelled);
   if (link != NULL)
     {
-      group = g_atomic_rc_box_acquire (link->data);
-      group->queued = FALSE;
+      BgsPeriodicGroup *group = link->data;
+
+      /* Queued groups have entries: the empty ones are detached. */
+      entry = g_queue_peek_head (&group->entries);
+      g_assert (entry != NULL);
     }
   g_mutex_unlock (&periodic_lock);
 
-  return group;
+  return entry;
 }
 
-/* Stops every entry of a cancelled @group and tells its owner, including
- * entries the owners' callbacks add to it meanwhile. */
+/* Stops the entries of the cancelled groups and tells their owners. */
 static void
-scheduler_end_group (BgsPeriodicGroup *group)
+scheduler_end_cancelled (BgsPeriodicScheduler *self)
 {
-  GList *link;
+  BgsPeriodicEntry *entry;
 
-  while ((link = g_queue_peek_head_link (&group->entries)) != NULL)
+  while ((entry = scheduler_next_cancelled (self)) != NULL)
     {
-      BgsPeriodicEntry *entry = link->data;
       BgsPeriodicCancelledFunc on_cancelled = entry->on_cancelled;
 
       bgs_periodic_entry_stop (entry);
       on_cancelled (entry);
-    }
-}
-
-static void
-scheduler_end_cancelled (BgsPeriodicScheduler *self)
-{
-  BgsPeriodicGroup *group;
-
-  while ((group = scheduler_take_cancelled (self)) != NULL)
-    {
-      scheduler_end_group (group);
-      g_atomic_rc_box_release (group);
     }
 }
 
