@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "bgs-periodic-scheduler.h"
 #include "bgs-service-private.h"
 #include "bgs-service-task.h"
 
@@ -132,27 +133,25 @@ bgs_service_spawn_thread (BgsService     *self,
 
 /* ---- periodic -------------------------------------------------------- */
 
+/* The ticks and the cancellation of periodic tasks come from the
+ * scheduler of the service's context (bgs-periodic-scheduler.c), which
+ * serves them all with one source: a task adds none of its own. */
 typedef struct
 {
+  BgsPeriodicEntry entry;        /* first: the scheduler hands it back */
   GTask         *task;           /* (unowned): owns this closure */
   BgsTickFunc    func;
   gpointer       user_data;
   GDestroyNotify destroy;
-  GSource       *timer;          /* (owned) (nullable) */
-  GSource       *cancel_watch;   /* (owned) (nullable) */
   gboolean       ended;          /* the task was returned */
   gboolean       ticking;        /* @func is on the stack */
   gboolean       release_due;    /* released while ticking: free after */
 } PeriodicClosure;
 
-static void
-drop_source (GSource **source)
+static inline PeriodicClosure *
+periodic_closure_of (BgsPeriodicEntry *entry)
 {
-  if (*source == NULL)
-    return;
-
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
+  return (PeriodicClosure *) entry;
 }
 
 /* The task data's destroy notify. A @func that iterates the context (a
@@ -169,14 +168,14 @@ periodic_closure_free (gpointer data)
       return;
     }
 
-  drop_source (&closure->timer);
-  drop_source (&closure->cancel_watch);
+  bgs_periodic_entry_stop (&closure->entry);
   if (closure->destroy != NULL)
     closure->destroy (closure->user_data);
   g_free (closure);
 }
 
-/* Ends the task once: no tick or cancellation reaches it afterwards. */
+/* Ends the task once: no tick or cancellation reaches it afterwards. The
+ * task may complete, and free the closure, before this returns. */
 static void
 periodic_end (PeriodicClosure *closure,
               GError          *error)
@@ -188,8 +187,7 @@ periodic_end (PeriodicClosure *closure,
     }
 
   closure->ended = TRUE;
-  drop_source (&closure->timer);
-  drop_source (&closure->cancel_watch);
+  bgs_periodic_entry_stop (&closure->entry);
 
   if (error != NULL)
     g_task_return_error (closure->task, error);
@@ -197,10 +195,11 @@ periodic_end (PeriodicClosure *closure,
     g_task_return_boolean (closure->task, TRUE);
 }
 
+/* Returns whether the task ticks on; when not, the closure may be gone. */
 static gboolean
-on_periodic_tick (gpointer user_data)
+on_periodic_tick (BgsPeriodicEntry *entry)
 {
-  PeriodicClosure *closure = user_data;
+  PeriodicClosure *closure = periodic_closure_of (entry);
   BgsService *service = g_task_get_source_object (closure->task);
   GError *error = NULL;
   gboolean again;
@@ -214,37 +213,27 @@ on_periodic_tick (gpointer user_data)
       /* The task ended while @func ran (it iterated the context). */
       g_clear_error (&error);
       periodic_closure_free (closure);
-      return G_SOURCE_REMOVE;
+      return FALSE;
     }
 
   if (again && !closure->ended)
-    return G_SOURCE_CONTINUE;
+    {
+      g_clear_error (&error);
+      return TRUE;
+    }
 
   periodic_end (closure, error);
-  return G_SOURCE_REMOVE;
+  return FALSE;
 }
 
-static gboolean
-on_periodic_cancelled (GCancellable *cancellable,
-                       gpointer      user_data)
+static void
+on_periodic_cancelled (BgsPeriodicEntry *entry)
 {
-  PeriodicClosure *closure = user_data;
+  PeriodicClosure *closure = periodic_closure_of (entry);
 
   periodic_end (closure, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                       "Periodic task %s was cancelled",
                                       g_task_get_name (closure->task)));
-  return G_SOURCE_REMOVE;
-}
-
-static GSource *
-attach_source (GSource      *source,
-               GSourceFunc   func,
-               gpointer      data,
-               GMainContext *context)
-{
-  g_source_set_callback (source, func, data, NULL);
-  g_source_attach (source, context);
-  return source;
 }
 
 /**
@@ -274,7 +263,6 @@ bgs_service_spawn_periodic (BgsService     *self,
                             gpointer        user_data,
                             GDestroyNotify  destroy)
 {
-  GMainContext *context;
   PeriodicClosure *closure;
   GTask *task;
 
@@ -282,7 +270,6 @@ bgs_service_spawn_periodic (BgsService     *self,
   g_return_val_if_fail (interval_ms > 0, NULL);
   g_return_val_if_fail (func != NULL, NULL);
 
-  context = bgs_service_get_context (self);
   task = bgs_service_track_new_task (self, name, "periodic", (gpointer) bgs_spawned_task_tag);
 
   closure = g_new0 (PeriodicClosure, 1);
@@ -290,11 +277,9 @@ bgs_service_spawn_periodic (BgsService     *self,
   closure->func = func;
   closure->user_data = user_data;
   closure->destroy = destroy;
-  closure->timer = attach_source (g_timeout_source_new (interval_ms),
-                                  on_periodic_tick, closure, context);
-  closure->cancel_watch = attach_source (g_cancellable_source_new (g_task_get_cancellable (task)),
-                                         G_SOURCE_FUNC (on_periodic_cancelled),
-                                         closure, context);
+  bgs_periodic_entry_start (&closure->entry, bgs_service_get_context (self),
+                            g_task_get_cancellable (task), interval_ms,
+                            on_periodic_tick, on_periodic_cancelled);
   g_task_set_task_data (task, closure, periodic_closure_free);
   g_object_unref (task);
 

@@ -487,6 +487,237 @@ test_periodic_cancel_before_tick (void)
   g_assert_cmpuint (work.destroyed.n_calls, ==, 1);
 }
 
+/* The sources attached to @context. Source ids count up from 1 in each
+ * context, so a probe attached now has the highest id of all. */
+static guint
+count_sources (GMainContext *context)
+{
+  GSource *probe = g_idle_source_new ();
+  guint last = g_source_attach (probe, context);
+  guint n = 0;
+
+  for (guint id = 1; id < last; id++)
+    if (g_main_context_find_source_by_id (context, id) != NULL)
+      n++;
+
+  g_source_destroy (probe);
+  g_source_unref (probe);
+  return n;
+}
+
+/* Periodic tasks add no source of their own: the tasks of two services on
+ * one context share one, which leaves with the last of them. */
+static void
+test_periodic_shares_one_source (void)
+{
+  GMainContext *context = g_main_context_new ();
+  TestService *services[2];
+  TickWork work = { .interval_ms = 60 * 1000 };
+
+  g_main_context_push_thread_default (context);
+  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+    services[i] = test_service_new ("many");
+  g_assert_cmpuint (count_sources (context), ==, 0);
+
+  for (guint i = 0; i < 1000; i++)
+    bgs_service_spawn_periodic (BGS_SERVICE (services[i % 2]), NULL, work.interval_ms,
+                                tick_work, &work, NULL);
+  g_assert_cmpuint (bgs_service_get_n_tasks (BGS_SERVICE (services[0])), ==, 500);
+  g_assert_cmpuint (count_sources (context), <=, 2);
+
+  for (guint i = 0; i < G_N_ELEMENTS (services); i++)
+    test_service_stop_and_unref (services[i]);
+  while (g_main_context_iteration (context, FALSE))
+    ;
+  g_assert_cmpuint (work.ticks, ==, 0);
+  g_assert_cmpuint (count_sources (context), ==, 0);
+
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+}
+
+/* OrderTick: the user data of a task that logs its interval in a shared
+ * log at its only tick. */
+typedef struct
+{
+  guint   interval_ms;
+  GArray *log;  /* (element-type guint) */
+} OrderTick;
+
+static gboolean
+tick_log_interval (BgsService  *service,
+                   gpointer     user_data,
+                   GError     **error)
+{
+  OrderTick *tick = user_data;
+
+  g_array_append_val (tick->log, tick->interval_ms);
+  return FALSE;
+}
+
+/* Tasks all due by the time the context runs tick first deadline first,
+ * whatever the order they were spawned in. */
+static void
+test_periodic_deadline_order (void)
+{
+  enum { N = 50 };
+  g_autoptr(TestService) service = test_service_new ("order");
+  g_autoptr(GArray) log = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GError) error = NULL;
+  OrderTick ticks[N];
+  guint longest = 0;
+
+  /* Intervals 3 ms apart, spawned in a scrambled order. */
+  for (guint i = 0; i < N; i++)
+    {
+      ticks[i] = (OrderTick) { .interval_ms = 2 + 3 * ((i * 17) % N), .log = log };
+      longest = MAX (longest, ticks[i].interval_ms);
+      bgs_service_spawn_periodic (BGS_SERVICE (service), NULL, ticks[i].interval_ms,
+                                  tick_log_interval, &ticks[i], NULL);
+    }
+
+  /* Not to synchronise: the point is that every task is due at once. */
+  g_usleep ((longest + 20) * 1000);
+  g_assert_true (bgs_service_wait (BGS_SERVICE (service), NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (log->len, ==, N);
+  for (guint i = 1; i < N; i++)
+    g_assert_cmpuint (g_array_index (log, guint, i - 1), <, g_array_index (log, guint, i));
+}
+
+/* Stopping one service ends its periodic tasks only: those of another
+ * service on the same context tick on. */
+static void
+test_periodic_cancel_one_service (void)
+{
+  enum { N = 3 };
+  g_autoptr(TestService) stopped = test_service_new ("stopped");
+  g_autoptr(TestService) ticking = test_service_new ("ticking");
+  g_autoptr(GError) error = NULL;
+  TickWork stopped_work[N], ticking_work[N];
+  guint stopped_ticks[N], ticking_ticks[N];
+
+  for (guint i = 0; i < N; i++)
+    {
+      stopped_work[i] = (TickWork) { .interval_ms = 5 };
+      ticking_work[i] = (TickWork) { .interval_ms = 5 + i };
+      bgs_service_spawn_periodic (BGS_SERVICE (stopped), NULL, stopped_work[i].interval_ms,
+                                  tick_work, &stopped_work[i], test_destroy_record);
+      bgs_service_spawn_periodic (BGS_SERVICE (ticking), NULL, ticking_work[i].interval_ms,
+                                  tick_work, &ticking_work[i], test_destroy_record);
+    }
+  for (guint i = 0; i < N; i++)
+    test_wait_until (stopped_work[i].ticks >= 1 && ticking_work[i].ticks >= 1);
+
+  g_assert_true (bgs_service_stop (BGS_SERVICE (stopped), "test", NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < N; i++)
+    {
+      g_assert_cmpuint (stopped_work[i].destroyed.n_calls, ==, 1);
+      stopped_ticks[i] = stopped_work[i].ticks;
+      ticking_ticks[i] = ticking_work[i].ticks;
+    }
+
+  for (guint i = 0; i < N; i++)
+    test_wait_until (ticking_work[i].ticks >= ticking_ticks[i] + 2);
+  g_assert_true (bgs_service_is_running (BGS_SERVICE (ticking)));
+  for (guint i = 0; i < N; i++)
+    {
+      g_assert_cmpuint (stopped_work[i].ticks, ==, stopped_ticks[i]);
+      g_assert_cmpuint (ticking_work[i].destroyed.n_calls, ==, 0);
+    }
+
+  g_assert_true (bgs_service_stop (BGS_SERVICE (ticking), "test", NULL, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < N; i++)
+    g_assert_cmpuint (ticking_work[i].destroyed.n_calls, ==, 1);
+}
+
+static gpointer
+cancel_soon (gpointer data)
+{
+  /* Gives the main thread time to block in its iteration, so that the
+   * cancel has to wake it up. */
+  g_usleep (20 * 1000);
+  g_cancellable_cancel (data);
+  g_object_unref (data);
+  return NULL;
+}
+
+static gboolean
+on_give_up (gpointer user_data)
+{
+  gboolean *gave_up = user_data;
+
+  *gave_up = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* A cancel from another thread, while the context sleeps with nothing
+ * due for a minute, wakes it up and ends the task there, cleanly. */
+static void
+test_periodic_cancel_from_thread (void)
+{
+  g_autoptr(TestService) service = test_service_new ("test");
+  BgsService *s = BGS_SERVICE (service);
+  g_autoptr(GError) error = NULL;
+  TickWork work = { .interval_ms = 60 * 1000 };
+  gboolean gave_up = FALSE;
+  GThread *canceller;
+  GTask *task;
+  guint give_up;
+
+  task = bgs_service_spawn_periodic (s, NULL, work.interval_ms, tick_work, &work,
+                                     test_destroy_record);
+  canceller = g_thread_new ("canceller", cancel_soon,
+                            g_object_ref (g_task_get_cancellable (task)));
+
+  /* No test_wait_until(): its wake-ups would hide a cancel that does not
+   * wake the context. */
+  give_up = g_timeout_add (test_timeout_us () / 1000, on_give_up, &gave_up);
+  while (bgs_service_get_n_tasks (s) > 0 && !gave_up)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (gave_up);
+  g_source_remove (give_up);
+  g_thread_join (canceller);
+
+  g_assert_cmpuint (work.ticks, ==, 0);
+  g_assert_cmpuint (work.destroyed.n_calls, ==, 1);
+  g_assert_true (work.destroyed.thread == main_thread);
+  g_assert_true (bgs_service_wait (s, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* The tick of a task cancelled long before its first one. */
+static gboolean
+tick_never (BgsService  *service,
+            gpointer     user_data,
+            GError     **error)
+{
+  g_assert_not_reached ();
+}
+
+/* A hundred thousand periodic tasks on one service, sharing one
+ * cancellable, start and stop in well under a second: a "cancelled"
+ * handler per task, say, would make the stop quadratic and time the
+ * test out. */
+static void
+test_periodic_many_cancelled (void)
+{
+  g_autoptr(TestService) service = test_service_new ("crowd");
+  BgsService *s = BGS_SERVICE (service);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 100000; i++)
+    bgs_service_spawn_periodic (s, NULL, 60 * 1000, tick_never, NULL, NULL);
+  g_assert_cmpuint (bgs_service_get_n_tasks (s), ==, 100000);
+
+  g_assert_true (bgs_service_stop (s, "test", NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (bgs_service_get_n_tasks (s), ==, 0);
+}
+
 /* ---- destroy notifies ---------------------------------------------------- */
 
 typedef enum
@@ -669,6 +900,11 @@ main (int   argc,
   g_test_add_func ("/tasks/periodic/fails", test_periodic_fails);
   g_test_add_func ("/tasks/periodic/cancel", test_periodic_cancel);
   g_test_add_func ("/tasks/periodic/cancel-before-tick", test_periodic_cancel_before_tick);
+  g_test_add_func ("/tasks/periodic/shares-one-source", test_periodic_shares_one_source);
+  g_test_add_func ("/tasks/periodic/deadline-order", test_periodic_deadline_order);
+  g_test_add_func ("/tasks/periodic/cancel-one-service", test_periodic_cancel_one_service);
+  g_test_add_func ("/tasks/periodic/cancel-from-thread", test_periodic_cancel_from_thread);
+  g_test_add_func ("/tasks/periodic/many-cancelled", test_periodic_many_cancelled);
   add_destroy_test ("thread-succeed", END_THREAD_SUCCEED);
   add_destroy_test ("thread-fail", END_THREAD_FAIL);
   add_destroy_test ("thread-false", END_THREAD_FALSE);
