@@ -35,7 +35,7 @@ struct _BgsExportedService
   BgsBus            *bus;        /* (unowned): owns this */
   BgsService        *service;    /* (owned) */
   char              *path;       /* (owned) */
-  gulong             handlers[N_FOLLOWED + 1];
+  gulong             handlers[2];  /* notify, task-failed */
   guint              changed;    /* bit i: followed_properties[i] changed */
   GList              changed_link;  /* in bus->changed while @changed != 0 */
 };
@@ -144,7 +144,6 @@ bgs_exported_service_new (BgsBus     *bus,
                           BgsService *service)
 {
   BgsExportedService *self = g_new0 (BgsExportedService, 1);
-  guint i;
 
   self->bus = bus;
   self->service = g_object_ref (service);
@@ -152,14 +151,10 @@ bgs_exported_service_new (BgsBus     *bus,
   if (sd_bus_path_encode (BGS_BUS_SERVICE_PATH_PREFIX, bgs_service_get_name (service), &self->path) < 0)
     g_error ("Out of memory encoding an object path");
 
-  for (i = 0; i < N_FOLLOWED; i++)
-    {
-      g_autofree char *signal = g_strconcat ("notify::", followed_properties[i].property, NULL);
-
-      self->handlers[i] = g_signal_connect (service, signal, G_CALLBACK (on_property_notify), self);
-    }
-  self->handlers[i] = g_signal_connect (service, "task-failed",
-                                        G_CALLBACK (on_task_failed), self);
+  /* One handler for every property, not one each: thousands of services
+   * each pay for every handler. */
+  self->handlers[0] = g_signal_connect (service, "notify", G_CALLBACK (on_property_notify), self);
+  self->handlers[1] = g_signal_connect (service, "task-failed", G_CALLBACK (on_task_failed), self);
 
   return self;
 }

@@ -344,16 +344,20 @@ read_command (const Parser       *parser,
               GError            **error)
 {
   g_autoptr(GError) local = NULL;
+  g_auto(GStrv) words = NULL;
 
   service->exec = g_key_file_get_value (parser->keyfile, group, "Exec", NULL);
   g_strstrip (service->exec);
-  if (!g_shell_parse_argv (service->exec, NULL, &service->argv, &local))
+  if (!g_shell_parse_argv (service->exec, NULL, &words, &local))
     {
       set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
                  "cannot split “%s” into a command: %s (quote as a shell would; "
                  "no shell runs it)", service->exec, local->message);
       return FALSE;
     }
+  /* Each word comes in a GString's buffer, a power of two: copies of
+   * their lengths are what the service keeps. */
+  service->argv = g_strdupv (words);
 
   return check_program (parser, group, service->argv[0], error);
 }
@@ -597,6 +601,7 @@ fingerprint_group (GKeyFile   *keyfile,
 {
   g_auto(GStrv) keys = g_key_file_get_keys (keyfile, group, NULL, NULL);
   GString *fingerprint = g_string_new (NULL);
+  char *copy;
 
   qsort (keys, g_strv_length (keys), sizeof (char *), compare_strings);
   for (guint i = 0; keys[i] != NULL; i++)
@@ -606,7 +611,11 @@ fingerprint_group (GKeyFile   *keyfile,
       g_string_append_printf (fingerprint, "%s=%s\n", keys[i], value);
     }
 
-  return g_string_free (fingerprint, FALSE);
+  /* Kept as long as the service: a copy of its length, not the
+   * GString's buffer, which is a power of two. */
+  copy = g_strndup (fingerprint->str, fingerprint->len);
+  g_string_free (fingerprint, TRUE);
+  return copy;
 }
 
 static BgsdServiceConfig *
@@ -912,7 +921,6 @@ config_new (const char *origin)
   BgsdConfig *config = g_new0 (BgsdConfig, 1);
 
   config->origin = g_strdup (origin);
-  config->keyfile = g_key_file_new ();
   config->control_uids = g_array_new (FALSE, FALSE, sizeof (guint32));
   config->control_gids = g_array_new (FALSE, FALSE, sizeof (guint32));
   config->max_pending_calls_per_caller = BGS_BUS_DEFAULT_MAX_PENDING_PER_CALLER;
@@ -957,6 +965,15 @@ read_groups (const Parser  *parser,
   return TRUE;
 }
 
+static gboolean
+has_module_service (const BgsdConfig *config)
+{
+  for (guint i = 0; i < config->services->len; i++)
+    if (((BgsdServiceConfig *) config->services->pdata[i])->type == BGSD_SERVICE_MODULE)
+      return TRUE;
+  return FALSE;
+}
+
 /*
  * Reads a configuration from @data. @origin names it in errors, @base_dir
  * anchors relative Module= paths.
@@ -971,14 +988,18 @@ bgsd_config_load_data (const char  *data,
   g_autoptr(BgsdConfig) config = config_new (origin);
   g_autoptr(GError) local = NULL;
   g_autofree char *text = NULL;
+  /* Kept only when a module service will read its own keys: the daemon
+   * keeps what it needs of the others, and a key file costs about a
+   * kilobyte per service. */
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(GHashTable) programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Parser parser = { origin, base_dir, config->keyfile, programs };
+  Parser parser = { origin, base_dir, keyfile, programs };
 
   if (!check_text (&parser, data, length, error))
     return NULL;
 
   text = g_strndup (data, length);
-  if (!g_key_file_load_from_data (config->keyfile, text, (gsize) -1, G_KEY_FILE_NONE, &local))
+  if (!g_key_file_load_from_data (keyfile, text, (gsize) -1, G_KEY_FILE_NONE, &local))
     {
       set_syntax_error (error, &parser, text, local);
       return NULL;
@@ -987,6 +1008,8 @@ bgsd_config_load_data (const char  *data,
   if (!check_no_duplicates (&parser, text, error) || !read_groups (&parser, config, error))
     return NULL;
 
+  if (has_module_service (config))
+    config->keyfile = g_steal_pointer (&keyfile);
   return g_steal_pointer (&config);
 }
 

@@ -44,7 +44,7 @@ typedef struct
 typedef struct
 {
   char      *origin;         /* the file's path, or a description */
-  GKeyFile  *keyfile;
+  GKeyFile  *keyfile;        /* (nullable): the file, kept only for module services to read */
   char      *bus_name;       /* (nullable): not set in the file */
   GArray    *control_uids;   /* (element-type guint32) */
   GArray    *control_gids;   /* (element-type guint32) */
