@@ -43,7 +43,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,9 +54,10 @@
 #include "bgsd-guardian.h"
 #include "bgsd-spawn.h"
 
-/* The most commands the table holds: each needs a descriptor of the daemon
- * (its pidfd), so the limit of open files bounds them first. */
-#define MAX_SLOTS (1u << 20)
+/* The most commands the table holds: as many as Linux allows processes
+ * (PID_MAX_LIMIT on 64-bit machines). The table lives in a memfd, whose
+ * pages cost memory only once written, so its size costs nothing. */
+#define MAX_SLOTS (1u << 22)
 
 /* The least time between two starts of a guardian, in µs. */
 #define RESTART_INTERVAL_US G_USEC_PER_SEC
@@ -107,11 +107,8 @@ static Guard guard = { .memfd = -1, .link = -1 };
 static gboolean
 make_table (GError **error)
 {
-  struct rlimit limit = { 0 };
-  guint32 n_slots;
+  guint32 n_slots = MAX_SLOTS;
 
-  getrlimit (RLIMIT_NOFILE, &limit);
-  n_slots = (guint32) CLAMP (limit.rlim_max, 1, MAX_SLOTS);
   guard.table_size = sizeof (Table) + n_slots * sizeof (gint32);
   guard.memfd = memfd_create ("bgserviced-guardian", MFD_CLOEXEC);
   if (guard.memfd < 0 || ftruncate (guard.memfd, (off_t) guard.table_size) < 0)
