@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* bgsd-spawn.c: starting a process with posix_spawn, as the daemon's commands start.
+/* bgsd-spawn.c: starting a process with vfork and exec, as the daemon's commands start.
  *
- * glibc's posix_spawn() clones the daemon with CLONE_VM | CLONE_VFORK: the
- * new process borrows the daemon's memory until it has executed the
- * program, and the daemon's thread waits only until then, not for the
- * program to run. That takes as little time in a big daemon as in a small
- * one, where a fork would copy page tables that grow with the daemon. A
- * failed exec (ENOENT, EACCES, ENOEXEC, ...) comes back as the error of
- * posix_spawn(). No code of ours can run in the new process: what it needs
- * is said with attributes and file actions, most of them prepared once by
- * bgsd_spawn_init():
+ * The new process borrows the spawning thread's memory (vfork()) until it
+ * has executed the program, and that thread waits only until then, not for
+ * the program to run: as little time in a big daemon as in a small one,
+ * where a fork would copy page tables that grow with the daemon. Between
+ * the vfork and the exec, the new process makes system calls and nothing
+ * else (no allocation, no lock): a failed exec (ENOENT, EACCES, ENOEXEC,
+ * ...) comes back through a close-on-exec pipe, which the exec closes when
+ * it succeeds. The new process gets:
  *
- * - its own process group (POSIX_SPAWN_SETPGROUP with 0), so that what it
- *   starts can be signalled with it;
+ * - its own process group (setpgid), so that what it starts can be
+ *   signalled with it;
  * - an empty signal mask, and every signal at its default action: the
  *   daemon may ignore some (SIGHUP while it loads, SIGPIPE under systemd,
  *   SIGINT and SIGQUIT when a shell started it in the background), and an
@@ -40,18 +39,12 @@
  * synchronous as before, for two messages more.
  *
  * RLIMIT_NOFILE: each running command costs the daemon a descriptor
- * when its output goes to a pipe, so the daemon raises its
- * soft limit to the hard limit at start, as systemd recommends for daemons
- * that hold many. Programs expect the usual soft limit, though (select()
- * cannot take a descriptor above 1023, and some programs close every
- * descriptor up to the limit), and posix_spawn() has no attribute for it.
- * The clone copies the daemon's limits, so the daemon lowers its own soft
- * limit back for the time of the spawn: the command starts with exactly
- * the original limit, with no moment where it could see the raised one,
- * for two system calls per spawn. Meanwhile a descriptor that another
- * thread of the daemon opens fails with EMFILE if no number below the
- * original limit is free; the daemon's own work runs on the thread that
- * asks for the spawns, which waits for each.
+ * when its output goes to a pipe, so the daemon raises its soft limit to
+ * the hard limit at start, as systemd recommends for daemons that hold
+ * many. Programs expect the usual soft limit, though (select() cannot take
+ * a descriptor above 1023, and some programs close every descriptor up to
+ * the limit): the new process sets the original one for itself before the
+ * exec.
  */
 #include "config.h"
 
@@ -60,11 +53,11 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bgsd-spawn.h"
@@ -81,12 +74,10 @@ static const char * const daemon_only_variables[] = {
 typedef struct
 {
   gboolean           ready;
-  posix_spawnattr_t  attr;
   char             **envp;          /* (owned) */
   int                null_fd;       /* /dev/null, for stdin; in the spawner thread's table */
   gboolean           limit_raised;  /* the daemon runs with a higher soft RLIMIT_NOFILE */
   struct rlimit      child_limit;   /* the RLIMIT_NOFILE commands get: the original one */
-  struct rlimit      daemon_limit;  /* the RLIMIT_NOFILE the daemon runs with */
   int                link;          /* the daemon's end of the socket pair to the thread */
   int                thread_link;   /* the thread's end, in its own table */
 } Spawner;
@@ -133,33 +124,27 @@ mark_inherited_fds (void)
 static void
 raise_fd_limit (void)
 {
+  struct rlimit raised;
+
   if (getrlimit (RLIMIT_NOFILE, &spawner.child_limit) < 0)
     return;
 
-  spawner.daemon_limit = spawner.child_limit;
-  spawner.daemon_limit.rlim_cur = spawner.child_limit.rlim_max;
+  raised = spawner.child_limit;
+  raised.rlim_cur = spawner.child_limit.rlim_max;
   if (spawner.child_limit.rlim_cur == spawner.child_limit.rlim_max)
     return;
 
   /* prlimit(): the setrlimit system call may be filtered (systemd's
    * @resources), prlimit64 is not. */
-  if (prlimit (0, RLIMIT_NOFILE, &spawner.daemon_limit, NULL) < 0)
+  if (prlimit (0, RLIMIT_NOFILE, &raised, NULL) < 0)
     {
       g_warning ("Cannot raise the limit of open files to %ju: %s",
-                 (uintmax_t) spawner.daemon_limit.rlim_cur, g_strerror (errno));
+                 (uintmax_t) raised.rlim_cur, g_strerror (errno));
       return;
     }
   spawner.limit_raised = TRUE;
   g_debug ("Open files: up to %ju for the daemon, %ju for its commands",
-           (uintmax_t) spawner.daemon_limit.rlim_cur, (uintmax_t) spawner.child_limit.rlim_cur);
-}
-
-static void
-set_fd_limit (const struct rlimit *limit)
-{
-  if (spawner.limit_raised && prlimit (0, RLIMIT_NOFILE, limit, NULL) < 0)
-    g_warning ("Cannot set the limit of open files to %ju: %s", (uintmax_t) limit->rlim_cur,
-               g_strerror (errno));
+           (uintmax_t) raised.rlim_cur, (uintmax_t) spawner.child_limit.rlim_cur);
 }
 
 static char **
@@ -172,22 +157,24 @@ make_environment (void)
   return envp;
 }
 
-static void
-make_attributes (posix_spawnattr_t *attr)
-{
-  sigset_t signals;
-
-  posix_spawnattr_init (attr);
-  posix_spawnattr_setflags (attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK
-                                  | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup (attr, 0);
-  sigemptyset (&signals);
-  posix_spawnattr_setsigmask (attr, &signals);
-  sigfillset (&signals);
-  posix_spawnattr_setsigdefault (attr, &signals);
-}
-
 /* ---- the spawner thread ----------------------------------------------- */
+
+/* @fd, or a copy of it numbered MAX_FDS or more when it is lower: a
+ * descriptor a program gets is then never in the way of another as the
+ * new process puts them in place. */
+static int
+above_targets (int fd)
+{
+  int moved;
+
+  if (fd >= MAX_FDS)
+    return fd;
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, MAX_FDS);
+  if (moved < 0)
+    return fd;
+  close (fd);
+  return moved;
+}
 
 /* Reads a request and the descriptors that travel with it into @fds
  * (those that do not travel are /dev/null); FALSE once the daemon's end
@@ -220,25 +207,77 @@ receive_request (Request **request,
       }
 
   for (guint i = 0, next = 0; i < (*request)->n_fds; i++)
-    fds[i] = ((*request)->sent & (1u << i)) && next < n_received ? received[next++] : spawner.null_fd;
+    fds[i] = ((*request)->sent & (1u << i)) && next < n_received
+             ? above_targets (received[next++]) : spawner.null_fd;
   return TRUE;
+}
+
+/* In the new process, between vfork() and exec: system calls only, on
+ * the spawning thread's stack. Tells a failure through @error_pipe. */
+static void G_GNUC_NORETURN
+become_program (const Request *request,
+                const int      fds[MAX_FDS],
+                int            error_pipe)
+{
+  struct sigaction default_action = { .sa_handler = SIG_DFL };
+  sigset_t none;
+  int error_number;
+
+  /* The thread blocks every signal, so none arrives until the mask is
+   * emptied, just before the exec. */
+  for (int number = 1; number < NSIG; number++)
+    sigaction (number, &default_action, NULL);
+  if (setpgid (0, 0) < 0)
+    goto failed;
+  for (guint i = 0; i < request->n_fds; i++)
+    if (dup2 (fds[i], (int) i) < 0)
+      goto failed;
+  if (spawner.limit_raised && prlimit (0, RLIMIT_NOFILE, &spawner.child_limit, NULL) < 0)
+    goto failed;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  execvpe (request->argv[0], (char * const *) request->argv, spawner.envp);
+
+failed:
+  error_number = errno;
+  if (write (error_pipe, &error_number, sizeof error_number) < 0)
+    error_number = 0;
+  _exit (127);
 }
 
 static Answer
 spawn_now (const Request *request,
            const int      fds[MAX_FDS])
 {
-  posix_spawn_file_actions_t actions;
   Answer answer = { 0, 0 };
+  int error_pipe[2];
+  pid_t pid;
 
-  posix_spawn_file_actions_init (&actions);
-  for (guint i = 0; i < request->n_fds; i++)
-    posix_spawn_file_actions_adddup2 (&actions, fds[i], (int) i);
-  answer.error_number = posix_spawnp (&answer.pid, request->argv[0], &actions, &spawner.attr,
-                                      (char * const *) request->argv, spawner.envp);
-  posix_spawn_file_actions_destroy (&actions);
-  if (answer.error_number != 0)
-    answer.pid = 0;
+  if (pipe2 (error_pipe, O_CLOEXEC) < 0)
+    return (Answer) { 0, errno };
+
+  pid = vfork ();
+  if (pid == 0)
+    become_program (request, fds, error_pipe[1]);
+  answer.error_number = errno;
+  close (error_pipe[1]);
+
+  if (pid > 0)
+    {
+      ssize_t n;
+
+      while ((n = read (error_pipe[0], &answer.error_number, sizeof answer.error_number)) < 0
+             && errno == EINTR)
+        ;
+      if (n == sizeof answer.error_number)
+        /* The program could not run: the new process has exited. */
+        while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+          ;
+      else
+        answer = (Answer) { pid, 0 };
+    }
+
+  close (error_pipe[0]);
   return answer;
 }
 
@@ -326,7 +365,6 @@ bgsd_spawn_init (void)
   if (spawner.null_fd < 0)
     g_error ("Cannot open /dev/null: %s", g_strerror (errno));
   spawner.envp = make_environment ();
-  make_attributes (&spawner.attr);
   start_spawner_thread ();
   spawner.ready = TRUE;
 }
@@ -430,9 +468,7 @@ bgsd_spawn_process (const char * const  *argv,
   g_return_val_if_fail (spawner.ready, 0);
   g_return_val_if_fail (n_fds <= MAX_FDS, 0);
 
-  set_fd_limit (&spawner.child_limit);
   answer = ask_spawner_thread (&request, fds);
-  set_fd_limit (&spawner.daemon_limit);
 
   if (answer.pid == 0)
     {

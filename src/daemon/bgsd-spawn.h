@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bgsd-spawn.h: starting a process with posix_spawn, as the daemon's commands start. */
+/* bgsd-spawn.h: starting a process with vfork and exec, as the daemon's commands start. */
 #pragma once
 
 #include <gio/gio.h>
