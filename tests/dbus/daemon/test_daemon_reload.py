@@ -73,6 +73,11 @@ class ReloadTest(daemontest.DaemonTestCase):
     def start_before(self, config=BEFORE):
         daemon, notify = self.start_with_notify(config)
         notify.wait_for("READY=1")
+        if config == BEFORE:
+            # READY=1 says every service started; a spawn may still wait in
+            # the daemon's queue (one per loop iteration on a busy machine).
+            harness.wait_until(lambda: len(daemontest.live_children(daemon.process.pid)) == 4,
+                               "the four commands of BEFORE running")
         return daemon, notify
 
     def test_added_removed_changed_and_kept(self):
