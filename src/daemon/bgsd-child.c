@@ -10,15 +10,15 @@
  * at once. A child that ends after being terminated ends with
  * G_IO_ERROR_CANCELLED: it was stopped, it did not fail.
  *
- * Spawning has a budget per main loop iteration: one spawn, and more
- * while they took less than SPAWN_SLICE_US together, up to SPAWN_BATCH.
- * A spawn waits until the program runs, a few milliseconds on a busy
- * machine, so the loop never waits much longer than one. A child made
- * within the budget is spawned at once; past it, children wait in a queue
- * that the next iterations work through, oldest first. A thousand timers
- * that tick together, or a start of many instances, so spawn over several
- * iterations, and D-Bus calls are answered in between, while a handful of
- * commands still run by the time the call that started them returns.
+ * Spawning has a budget per main loop iteration: SPAWN_BATCH spawns, and
+ * more while they took less than SPAWN_SLICE_US together. A spawn waits
+ * until the program runs, a few milliseconds on a busy machine, so an
+ * iteration never waits for more than a handful. A child made within the
+ * budget is spawned at once; past it, children wait in a queue that the
+ * next iterations work through, oldest first. A thousand timers that tick
+ * together, or a start of many instances, so spawn over many iterations,
+ * and D-Bus calls are answered in between, while the few commands of a
+ * small service run by the time the call that started them returns.
  * Whatever goes wrong, a spawn that fails included, reaches the callback
  * (in a later iteration), never the caller of bgsd_child_new().
  */
@@ -37,9 +37,9 @@
 #include "bgsd-reaper.h"
 #include "bgsd-spawn.h"
 
-/* The spawns of one main loop iteration: one, then more while they took
- * less than SPAWN_SLICE_US together, SPAWN_BATCH at most. */
-#define SPAWN_BATCH 16
+/* The spawns of one main loop iteration: SPAWN_BATCH, then more while
+ * they took less than SPAWN_SLICE_US together. */
+#define SPAWN_BATCH 4
 #define SPAWN_SLICE_US 2000
 
 typedef enum
@@ -197,8 +197,7 @@ spawn_leader (BgsdChild  *self,
 static gboolean
 within_budget (void)
 {
-  return children.n_spawned == 0
-         || (children.n_spawned < SPAWN_BATCH && children.spawn_time < SPAWN_SLICE_US);
+  return children.n_spawned < SPAWN_BATCH || children.spawn_time < SPAWN_SLICE_US;
 }
 
 /* Spawns the child, or ends it when it was terminated meanwhile. */
