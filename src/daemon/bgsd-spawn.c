@@ -216,6 +216,7 @@ receive_request (Request **request,
  * the spawning thread's stack. Tells a failure through @error_pipe. */
 static void G_GNUC_NORETURN
 become_program (const Request *request,
+                const char    *program,
                 const int      fds[MAX_FDS],
                 int            error_pipe)
 {
@@ -236,7 +237,7 @@ become_program (const Request *request,
     goto failed;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
-  execvpe (request->argv[0], (char * const *) request->argv, spawner.envp);
+  execve (program, (char * const *) request->argv, spawner.envp);
 
 failed:
   error_number = errno;
@@ -245,9 +246,11 @@ failed:
   _exit (127);
 }
 
+/* Runs @program for @request in a new process; its answer. */
 static Answer
-spawn_now (const Request *request,
-           const int      fds[MAX_FDS])
+vfork_and_exec (const Request *request,
+                const char    *program,
+                const int      fds[MAX_FDS])
 {
   Answer answer = { 0, 0 };
   int error_pipe[2];
@@ -258,7 +261,7 @@ spawn_now (const Request *request,
 
   pid = vfork ();
   if (pid == 0)
-    become_program (request, fds, error_pipe[1]);
+    become_program (request, program, fds, error_pipe[1]);
   answer.error_number = errno;
   close (error_pipe[1]);
 
@@ -279,6 +282,24 @@ spawn_now (const Request *request,
 
   close (error_pipe[0]);
   return answer;
+}
+
+/* Searches argv[0] in PATH here, where allocating is allowed, and without
+ * execvp()'s fallback of running a file that is no program with /bin/sh:
+ * a file without "#!" fails with ENOEXEC, as under systemd. */
+static Answer
+spawn_now (const Request *request,
+           const int      fds[MAX_FDS])
+{
+  g_autofree char *found = NULL;
+
+  if (strchr (request->argv[0], '/') != NULL)
+    return vfork_and_exec (request, request->argv[0], fds);
+
+  found = g_find_program_in_path (request->argv[0]);
+  if (found == NULL)
+    return (Answer) { 0, ENOENT };
+  return vfork_and_exec (request, found, fds);
 }
 
 /* Keeps only stdin, stdout, stderr and the descriptors in @keep (sorted,
@@ -311,6 +332,7 @@ run_spawner_thread (gpointer data)
   else
     g_warning ("Spawning takes longer as more commands run: no table of descriptors of its own "
                "for the spawning thread (%s)", g_strerror (errno));
+  spawner.null_fd = above_targets (spawner.null_fd);
 
   while (receive_request (&request, fds))
     {

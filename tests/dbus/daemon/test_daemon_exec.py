@@ -244,6 +244,22 @@ class ExecTest(daemontest.DaemonTestCase):
         self.assertIsNone(daemon.process.poll())
         self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
 
+    def test_a_file_without_interpreter_line_is_not_run_by_a_shell(self):
+        """An executable text file without "#!" fails with ENOEXEC, as under
+        systemd: nothing runs it with /bin/sh (execvp() would)."""
+        marker = os.path.join(self.directory, "ran")
+        script = os.path.join(self.directory, "no-interpreter")
+        with open(script, "w") as f:
+            f.write(f"touch {marker}\n")
+        os.chmod(script, 0o755)
+        daemon = self.start_daemon(f"[Service plain]\nType=exec\nExec={script}\nAutoStart=false\n")
+        daemontest.start(self.bus, "plain")
+        [error] = wait(self.bus, "plain")
+        self.assertEqual(error[0], "instance-1")
+        self.assertIn("Exec format error", error[3])
+        self.assertFalse(os.path.exists(marker))
+        self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
+
     def test_sigterm_is_sent_first(self):
         """A command that obeys SIGTERM ends long before TimeoutStopSec=, and
         it did get SIGTERM (its trap ran)."""
