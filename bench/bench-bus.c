@@ -82,6 +82,8 @@
 #include <systemd/sd-bus.h>
 #include <bgservice.h>
 
+#include "bench-floor-server.h"
+
 #define SERVICE_IFACE     "org.bgservice1.Service"
 #define PROPERTIES_IFACE  "org.freedesktop.DBus.Properties"
 #define FLOOR_BUS_NAME    "org.bgservice1.BenchFloor"
@@ -478,15 +480,8 @@ static sd_bus *
 connect_client (const char *address)
 {
   sd_bus *bus = NULL;
-  int r;
+  int r = floor_server_connect (address, &bus);
 
-  r = sd_bus_new (&bus);
-  if (r >= 0)
-    r = sd_bus_set_address (bus, address);
-  if (r >= 0)
-    r = sd_bus_set_bus_client (bus, 1);
-  if (r >= 0)
-    r = sd_bus_start (bus);
   if (r < 0)
     fail ("cannot connect to %s: %s", address, g_strerror (-r));
 

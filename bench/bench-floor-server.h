@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* bench-floor-server.h: what the benchmarks' bare sd-bus servers share. */
+/* bench-floor-server.h: what the benchmarks' bare sd-bus servers share (bench-bus connects its client with it too). */
 #pragma once
 
 #include <systemd/sd-bus.h>
