@@ -135,14 +135,17 @@ def program(variable):
 
 
 def wait_until(condition, what, timeout=PATIENCE, interval=0.02):
-    """Polls condition() until it is true; fails the test after timeout."""
+    """Polls condition() until it is true; fails the test after timeout.
+    what says what was awaited; a callable is asked only then, so that it
+    can tell what the state was at the end."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {timeout} s waiting for "
+                                 f"{what() if callable(what) else what}")
         time.sleep(interval)
 
 

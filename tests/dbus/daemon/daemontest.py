@@ -134,6 +134,15 @@ def alive(pid):
     return info is not None and info[0] != "Z"
 
 
+def describe_process(pid):
+    """pid, its state, parent, group and command line, for a message."""
+    info = process_stat(pid)
+    if info is None:
+        return f"{pid} (gone)"
+    state, parent, group = info
+    return f"{pid} (state {state}, parent {parent}, group {group}: {' '.join(cmdline(pid))})"
+
+
 def all_pids():
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
 
@@ -382,8 +391,8 @@ class DaemonTestCase(harness.DBusTestCase):
 
     def assertGone(self, pids, what):
         harness.wait_until(lambda: not any(alive(pid) for pid in pids),
-                           f"{what} ({pids}) to end; still alive: "
-                           f"{[pid for pid in pids if alive(pid)]}")
+                           lambda: f"{what} ({pids}) to end; still alive: "
+                                   f"{[describe_process(pid) for pid in pids if alive(pid)]}")
 
     def assertLogMatches(self, daemon, pattern, what):
         harness.wait_until(lambda: re.search(pattern, daemon.read_log(), re.MULTILINE),

@@ -189,7 +189,12 @@ class RestartRacingReloadTest(RaceTestCase):
         self.assertEqual(restart, {"reply": ([],)})
         new = self.started(daemon, deaf, "new")
         self.assertFalse(alive(old))
-        self.assertEqual([pid for pid in self.running(deaf) if cmdline(pid)[-1:] == ["old"]], [])
+        # Nothing started the old command again: the daemon runs none, and
+        # what the test killed ends (a child the shell had just forked
+        # still shows its command line while it dies).
+        self.assertEqual(commands_of(daemon, "/bin/sh", deaf, "old"), [])
+        self.assertGone([pid for pid in self.running(deaf) if cmdline(pid)[-1:] == ["old"]],
+                        "the processes of the old command, killed by the test")
         self.assertEqual(get_state(self.bus, "svc"), "running")
         self.assertEqual(commands_of(daemon, "/bin/sh", deaf, "new"), [new])
         daemon.signal(signal.SIGTERM)
