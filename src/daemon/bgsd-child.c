@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bgsd-child.h"
+#include "bgsd-command.h"
 #include "bgsd-config.h"
 #include "bgsd-deadlines.h"
 #include "bgsd-guardian.h"
@@ -51,9 +52,8 @@ typedef enum
 
 struct _BgsdChild
 {
-  char            **argv;         /* (owned) */
-  char             *command;      /* (owned): for messages */
-  char             *name;         /* (owned): the service, for its output */
+  BgsdCommand      *command;      /* (owned): a reference */
+  const char       *name;         /* (unowned): the service's, which outlives its runs */
   GTask            *task;         /* (owned) (nullable): until the child ends */
   ChildState        state;
   GList             link;         /* in the queue, then in the running list */
@@ -89,7 +89,7 @@ signal_group (BgsdChild *self,
 {
   if (self->pgid > 0 && kill (-self->pgid, signal_number) < 0 && errno != ESRCH)
     g_warning ("Cannot send signal %d to the processes of “%s”: %s",
-               signal_number, self->command, g_strerror (errno));
+               signal_number, self->command->line, g_strerror (errno));
 }
 
 /* The child has ended, with @error (taken) or successfully when it is NULL.
@@ -144,11 +144,11 @@ on_leader_ended (int      code,
        * yet, the leader keeps the group's number from being reused. */
       signal_group (self, SIGKILL);
       end (self, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "“%s” was stopped",
-                              self->command));
+                              self->command->line));
       return;
     }
 
-  end (self, error_from_status (self->command, code, status));
+  end (self, error_from_status (self->command->line, code, status));
 }
 
 /* A leader the reaper cannot follow must not run unsupervised. */
@@ -174,7 +174,8 @@ spawn_leader (BgsdChild  *self,
     return FALSE;
 
   bgsd_guardian_spawn_begin ();
-  pid = bgsd_spawn_process ((const char * const *) self->argv, fds, G_N_ELEMENTS (fds), error);
+  pid = bgsd_spawn_process (self->command->program, (const char * const *) self->command->argv,
+                            fds, G_N_ELEMENTS (fds), error);
   close (fds[STDOUT_FILENO]);
   if (fds[STDERR_FILENO] != fds[STDOUT_FILENO])
     close (fds[STDERR_FILENO]);
@@ -209,7 +210,7 @@ launch (BgsdChild *self)
 
   if (self->terminating)
     error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED, "“%s” was stopped before it started",
-                         self->command);
+                         self->command->line);
   else
     {
       spawn_leader (self, &error);
@@ -225,7 +226,7 @@ launch (BgsdChild *self)
 
   self->state = CHILD_RUNNING;
   g_queue_push_tail_link (&children.running, &self->link);
-  g_debug ("%s: started “%s” as PID %d", self->name, self->command, (int) self->pgid);
+  g_debug ("%s: started “%s” as PID %d", self->name, self->command->line, (int) self->pgid);
 }
 
 /* A new iteration: a new budget. */
@@ -284,22 +285,20 @@ launch_or_queue (BgsdChild *self)
 }
 
 /*
- * Runs @argv for service @name (@command names it in messages). @callback
+ * Runs @command for service @name, which must outlive the child. @callback
  * comes once the command has ended, or could not start; get the outcome
  * with bgsd_child_finish(). Free the child afterwards, not before.
  */
 BgsdChild *
-bgsd_child_new (const char * const  *argv,
-                const char          *command,
+bgsd_child_new (BgsdCommand         *command,
                 const char          *name,
                 GAsyncReadyCallback  callback,
                 gpointer             user_data)
 {
   BgsdChild *self = g_new0 (BgsdChild, 1);
 
-  self->argv = g_strdupv ((char **) argv);
-  self->command = g_strdup (command);
-  self->name = g_strdup (name);
+  self->command = bgsd_command_ref (command);
+  self->name = name;
   self->task = g_task_new (NULL, NULL, callback, user_data);
   self->link.data = self;
   launch_or_queue (self);
@@ -323,7 +322,7 @@ on_kill_timeout (gpointer user_data)
 {
   BgsdChild *self = user_data;
 
-  g_message ("“%s” did not end after SIGTERM; sending SIGKILL", self->command);
+  g_message ("“%s” did not end after SIGTERM; sending SIGKILL", self->command->line);
   self->kill_timer = NULL;
   signal_group (self, SIGKILL);
 }
@@ -396,9 +395,7 @@ bgsd_child_free (BgsdChild *self)
   drop_kill_timer (self);
   g_clear_object (&self->task);
   g_clear_pointer (&self->output, bgsd_output_free);
-  g_strfreev (self->argv);
-  g_free (self->command);
-  g_free (self->name);
+  bgsd_command_unref (self->command);
   g_free (self);
 }
 

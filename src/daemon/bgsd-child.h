@@ -4,12 +4,13 @@
 
 #include <gio/gio.h>
 
+#include "bgsd-command.h"
+
 G_BEGIN_DECLS
 
 typedef struct _BgsdChild BgsdChild;
 
-BgsdChild *bgsd_child_new         (const char * const  *argv,
-                                   const char          *command,
+BgsdChild *bgsd_child_new         (BgsdCommand         *command,
                                    const char          *name,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data);

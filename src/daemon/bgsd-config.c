@@ -25,7 +25,7 @@ typedef struct
   const char *origin;
   const char *base_dir;
   GKeyFile   *keyfile;
-  GHashTable *programs;   /* (element-type utf8 utf8): commands found executable */
+  GHashTable *programs;   /* (element-type utf8 filename): argv[0] -> the file it runs */
 } Parser;
 
 static void G_GNUC_PRINTF (6, 7)
@@ -67,8 +67,7 @@ service_config_free (gpointer data)
 
   g_free (service->name);
   g_free (service->group);
-  g_free (service->exec);
-  g_strfreev (service->argv);
+  g_clear_pointer (&service->command, bgsd_command_unref);
   g_free (service->module_path);
   g_free (service->fingerprint);
   g_free (service);
@@ -300,20 +299,21 @@ check_executable (const Parser  *parser,
 }
 
 /*
- * Checks that the program @argv0 names can be executed: a path as it is,
- * a bare name in PATH. Each program is looked for once per file, however
- * many services run it.
+ * Finds the program @argv0 names, a path as it is, a bare name in PATH,
+ * and checks that it can be executed. Returns the file, or NULL. Each
+ * program is looked for once per file, however many services run it.
  */
-static gboolean
-check_program (const Parser  *parser,
-               const char    *group,
-               const char    *argv0,
-               GError       **error)
+static const char *
+find_program (const Parser  *parser,
+              const char    *group,
+              const char    *argv0,
+              GError       **error)
 {
+  const char *known = g_hash_table_lookup (parser->programs, argv0);
   g_autofree char *program = NULL;
 
-  if (g_hash_table_contains (parser->programs, argv0))
-    return TRUE;
+  if (known != NULL)
+    return known;
 
   if (strchr (argv0, '/') != NULL)
     program = g_strdup (argv0);
@@ -325,18 +325,19 @@ check_program (const Parser  *parser,
       set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
                  "command “%s” is not in PATH (%s); give its full path",
                  argv0, g_getenv ("PATH") != NULL ? g_getenv ("PATH") : "unset");
-      return FALSE;
+      return NULL;
     }
 
   if (!check_executable (parser, group, program, error))
-    return FALSE;
+    return NULL;
 
-  g_hash_table_add (parser->programs, g_strdup (argv0));
-  return TRUE;
+  known = program;
+  g_hash_table_insert (parser->programs, g_strdup (argv0), g_steal_pointer (&program));
+  return known;
 }
 
 /* Splits a command line the way a shell would, without running one, and
- * checks that its program can be executed. */
+ * finds the program it runs. */
 static gboolean
 read_command (const Parser       *parser,
               const char         *group,
@@ -345,21 +346,24 @@ read_command (const Parser       *parser,
 {
   g_autoptr(GError) local = NULL;
   g_auto(GStrv) words = NULL;
+  g_autofree char *line = g_key_file_get_value (parser->keyfile, group, "Exec", NULL);
+  const char *program;
 
-  service->exec = g_key_file_get_value (parser->keyfile, group, "Exec", NULL);
-  g_strstrip (service->exec);
-  if (!g_shell_parse_argv (service->exec, NULL, &words, &local))
+  g_strstrip (line);
+  if (!g_shell_parse_argv (line, NULL, &words, &local))
     {
       set_error (error, parser, group, "Exec", G_KEY_FILE_ERROR_INVALID_VALUE,
                  "cannot split “%s” into a command: %s (quote as a shell would; "
-                 "no shell runs it)", service->exec, local->message);
+                 "no shell runs it)", line, local->message);
       return FALSE;
     }
-  /* Each word comes in a GString's buffer, a power of two: copies of
-   * their lengths are what the service keeps. */
-  service->argv = g_strdupv (words);
 
-  return check_program (parser, group, service->argv[0], error);
+  program = find_program (parser, group, words[0], error);
+  if (program == NULL)
+    return FALSE;
+
+  service->command = bgsd_command_new (line, words, program);
+  return TRUE;
 }
 
 static gboolean
@@ -593,11 +597,13 @@ compare_strings (const void *a,
   return strcmp (*(char * const *) a, *(char * const *) b);
 }
 
-/* Every key and value of @group, sorted: two groups with the same
+/* Every key and value of @group, sorted, and the program of @command
+ * (nullable), which PATH may have changed: two groups with the same
  * fingerprint configure the same service. */
 static char *
-fingerprint_group (GKeyFile   *keyfile,
-                   const char *group)
+fingerprint_group (GKeyFile          *keyfile,
+                   const char        *group,
+                   const BgsdCommand *command)
 {
   g_auto(GStrv) keys = g_key_file_get_keys (keyfile, group, NULL, NULL);
   GString *fingerprint = g_string_new (NULL);
@@ -610,6 +616,9 @@ fingerprint_group (GKeyFile   *keyfile,
 
       g_string_append_printf (fingerprint, "%s=%s\n", keys[i], value);
     }
+  /* No key has parentheses in its name. */
+  if (command != NULL)
+    g_string_append_printf (fingerprint, "(program)=%s\n", command->program);
 
   /* Kept as long as the service: a copy of its length, not the
    * GString's buffer, which is a power of two. */
@@ -690,7 +699,7 @@ read_service (const Parser  *parser,
       return NULL;
     }
 
-  service->fingerprint = fingerprint_group (parser->keyfile, group);
+  service->fingerprint = fingerprint_group (parser->keyfile, group, service->command);
   return service;
 }
 
@@ -992,7 +1001,7 @@ bgsd_config_load_data (const char  *data,
    * keeps what it needs of the others, and a key file costs about a
    * kilobyte per service. */
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-  g_autoptr(GHashTable) programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) programs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   Parser parser = { origin, base_dir, keyfile, programs };
 
   if (!check_text (&parser, data, length, error))

@@ -4,6 +4,8 @@
 
 #include <bgservice.h>
 
+#include "bgsd-command.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -23,8 +25,7 @@ typedef struct
   char            *group;
   BgsdServiceType  type;
   gboolean         auto_start;
-  char            *exec;             /* exec, timer: the command as written */
-  char           **argv;             /* exec, timer: the command, split */
+  BgsdCommand     *command;          /* exec, timer */
   guint            instances;        /* exec */
   guint            interval_ms;      /* timer, clock */
   guint            timeout_stop_ms;  /* exec, timer; BGSD_TIMEOUT_INFINITE */

@@ -19,12 +19,11 @@
 
 struct _BgsdExecService
 {
-  BgsService  parent_instance;
+  BgsService   parent_instance;
 
-  char      **argv;
-  char       *command;
-  guint       instances;
-  guint       timeout_stop_ms;
+  BgsdCommand *command;  /* (owned): a reference */
+  guint        instances;
+  guint        timeout_stop_ms;
 };
 
 G_DEFINE_FINAL_TYPE (BgsdExecService, bgsd_exec_service, BGS_TYPE_SERVICE)
@@ -82,8 +81,7 @@ start_instance (BgsdExecService *self,
   instance->service = self;
   g_task_set_task_data (task, instance, (GDestroyNotify) instance_free);
   /* The task, held by the callback, completes when the command has ended. */
-  instance->child = bgsd_child_new ((const char * const *) self->argv, self->command,
-                                    bgs_service_get_name (BGS_SERVICE (self)),
+  instance->child = bgsd_child_new (self->command, bgs_service_get_name (BGS_SERVICE (self)),
                                     on_instance_exited, task);
   instance->cancellable = g_object_ref (g_task_get_cancellable (task));
   instance->cancelled_id = g_cancellable_connect (instance->cancellable,
@@ -105,8 +103,7 @@ bgsd_exec_service_finalize (GObject *object)
 {
   BgsdExecService *self = BGSD_EXEC_SERVICE (object);
 
-  g_strfreev (self->argv);
-  g_free (self->command);
+  g_clear_pointer (&self->command, bgsd_command_unref);
 
   G_OBJECT_CLASS (bgsd_exec_service_parent_class)->finalize (object);
 }
@@ -128,8 +125,7 @@ bgsd_exec_service_new (const BgsdServiceConfig *config)
 {
   BgsdExecService *self = g_object_new (BGSD_TYPE_EXEC_SERVICE, "name", config->name, NULL);
 
-  self->argv = g_strdupv (config->argv);
-  self->command = g_strdup (config->exec);
+  self->command = bgsd_command_ref (config->command);
   self->instances = config->instances;
   self->timeout_stop_ms = config->timeout_stop_ms;
 

@@ -237,7 +237,7 @@ start_guardian (GError **error)
   fds[STDOUT_FILENO] = -1;
   fds[STDERR_FILENO] = STDERR_FILENO;
   fds[TABLE_FD] = guard.memfd;
-  pid = bgsd_spawn_process (argv, fds, G_N_ELEMENTS (fds), error);
+  pid = bgsd_spawn_process (program, argv, fds, G_N_ELEMENTS (fds), error);
   close (pair[1]);
   if (pid == 0 || !wait_first_process (pid, error))
     {

@@ -87,6 +87,7 @@ typedef struct
  * the asking thread waits: only its descriptors travel. */
 typedef struct
 {
+  const char         *program;
   const char * const *argv;
   guint               n_fds;
   guint               sent;         /* bit i: descriptor i travels with the request */
@@ -216,7 +217,6 @@ receive_request (Request **request,
  * the spawning thread's stack. Tells a failure through @error_pipe. */
 static void G_GNUC_NORETURN
 become_program (const Request *request,
-                const char    *program,
                 const int      fds[MAX_FDS],
                 int            error_pipe)
 {
@@ -237,7 +237,7 @@ become_program (const Request *request,
     goto failed;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
-  execve (program, (char * const *) request->argv, spawner.envp);
+  execve (request->program, (char * const *) request->argv, spawner.envp);
 
 failed:
   error_number = errno;
@@ -246,10 +246,11 @@ failed:
   _exit (127);
 }
 
-/* Runs @program for @request in a new process; its answer. */
+/* Runs the program of @request in a new process; its answer. execve(),
+ * unlike execvp(), does not run a file without "#!" with /bin/sh: such a
+ * file fails with ENOEXEC, as under systemd. */
 static Answer
 vfork_and_exec (const Request *request,
-                const char    *program,
                 const int      fds[MAX_FDS])
 {
   Answer answer = { 0, 0 };
@@ -261,7 +262,7 @@ vfork_and_exec (const Request *request,
 
   pid = vfork ();
   if (pid == 0)
-    become_program (request, program, fds, error_pipe[1]);
+    become_program (request, fds, error_pipe[1]);
   answer.error_number = errno;
   close (error_pipe[1]);
 
@@ -282,24 +283,6 @@ vfork_and_exec (const Request *request,
 
   close (error_pipe[0]);
   return answer;
-}
-
-/* Searches argv[0] in PATH here, where allocating is allowed, and without
- * execvp()'s fallback of running a file that is no program with /bin/sh:
- * a file without "#!" fails with ENOEXEC, as under systemd. */
-static Answer
-spawn_now (const Request *request,
-           const int      fds[MAX_FDS])
-{
-  g_autofree char *found = NULL;
-
-  if (strchr (request->argv[0], '/') != NULL)
-    return vfork_and_exec (request, request->argv[0], fds);
-
-  found = g_find_program_in_path (request->argv[0]);
-  if (found == NULL)
-    return (Answer) { 0, ENOENT };
-  return vfork_and_exec (request, found, fds);
 }
 
 /* Keeps only stdin, stdout, stderr and the descriptors in @keep (sorted,
@@ -336,7 +319,7 @@ run_spawner_thread (gpointer data)
 
   while (receive_request (&request, fds))
     {
-      Answer answer = spawn_now (request, fds);
+      Answer answer = vfork_and_exec (request, fds);
 
       for (guint i = 0; i < request->n_fds; i++)
         if (fds[i] != spawner.null_fd)
@@ -473,21 +456,23 @@ ask_spawner_thread (Request   *request,
 }
 
 /*
- * Runs @argv (argv[0] searched in PATH when it has no slash) as the leader
- * of a new process group; returns its PID once the program is executing.
- * Its descriptor i is @fds[i] for i < @n_fds (-1: /dev/null), and it gets
- * no other. Fails with G_SPAWN_ERROR when the program cannot be executed.
+ * Runs the file @program, a path, with @argv as the leader of a new
+ * process group; returns its PID once the program is executing. Its
+ * descriptor i is @fds[i] for i < @n_fds (-1: /dev/null), and it gets no
+ * other. Fails with G_SPAWN_ERROR when the program cannot be executed.
  */
 GPid
-bgsd_spawn_process (const char * const  *argv,
+bgsd_spawn_process (const char          *program,
+                    const char * const  *argv,
                     const int           *fds,
                     guint                n_fds,
                     GError             **error)
 {
-  Request request = { argv, n_fds, 0 };
+  Request request = { program, argv, n_fds, 0 };
   Answer answer;
 
   g_return_val_if_fail (spawner.ready, 0);
+  g_return_val_if_fail (strchr (program, '/') != NULL, 0);
   g_return_val_if_fail (n_fds <= MAX_FDS, 0);
 
   answer = ask_spawner_thread (&request, fds);
@@ -495,7 +480,7 @@ bgsd_spawn_process (const char * const  *argv,
   if (answer.pid == 0)
     {
       g_set_error (error, G_SPAWN_ERROR, spawn_error_from_errno (answer.error_number),
-                   "Cannot execute “%s”: %s", argv[0], g_strerror (answer.error_number));
+                   "Cannot execute “%s”: %s", program, g_strerror (answer.error_number));
       return 0;
     }
   return answer.pid;

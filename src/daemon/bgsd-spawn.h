@@ -7,7 +7,8 @@
 G_BEGIN_DECLS
 
 void  bgsd_spawn_init    (void);
-GPid  bgsd_spawn_process (const char * const  *argv,
+GPid  bgsd_spawn_process (const char          *program,
+                          const char * const  *argv,
                           const int           *fds,
                           guint                n_fds,
                           GError             **error);

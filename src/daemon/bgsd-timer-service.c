@@ -21,12 +21,11 @@
 
 struct _BgsdTimerService
 {
-  BgsService  parent_instance;
+  BgsService   parent_instance;
 
-  char      **argv;
-  char       *command;
-  guint       interval_ms;
-  guint       timeout_stop_ms;
+  BgsdCommand *command;  /* (owned): a reference */
+  guint        interval_ms;
+  guint        timeout_stop_ms;
 };
 
 G_DEFINE_FINAL_TYPE (BgsdTimerService, bgsd_timer_service, BGS_TYPE_SERVICE)
@@ -113,8 +112,7 @@ on_run_exited (GObject      *source,
 static void
 start_run (Schedule *schedule)
 {
-  schedule->run = bgsd_child_new ((const char * const *) schedule->service->argv,
-                                  schedule->service->command,
+  schedule->run = bgsd_child_new (schedule->service->command,
                                   bgs_service_get_name (BGS_SERVICE (schedule->service)),
                                   on_run_exited, schedule);
 }
@@ -171,8 +169,7 @@ bgsd_timer_service_finalize (GObject *object)
 {
   BgsdTimerService *self = BGSD_TIMER_SERVICE (object);
 
-  g_strfreev (self->argv);
-  g_free (self->command);
+  g_clear_pointer (&self->command, bgsd_command_unref);
 
   G_OBJECT_CLASS (bgsd_timer_service_parent_class)->finalize (object);
 }
@@ -194,8 +191,7 @@ bgsd_timer_service_new (const BgsdServiceConfig *config)
 {
   BgsdTimerService *self = g_object_new (BGSD_TYPE_TIMER_SERVICE, "name", config->name, NULL);
 
-  self->argv = g_strdupv (config->argv);
-  self->command = g_strdup (config->exec);
+  self->command = bgsd_command_ref (config->command);
   self->interval_ms = config->interval_ms;
   self->timeout_stop_ms = config->timeout_stop_ms;
 

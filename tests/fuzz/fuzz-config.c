@@ -55,9 +55,10 @@ check_service (const BgsdConfig        *config,
       g_assert_cmpuint (service->instances, <=, 10000);
       G_GNUC_FALLTHROUGH;
     case BGSD_SERVICE_TIMER:
-      g_assert_nonnull (service->exec);
-      g_assert_nonnull (service->argv);
-      g_assert_nonnull (service->argv[0]);
+      g_assert_nonnull (service->command);
+      g_assert_nonnull (service->command->line);
+      g_assert_nonnull (service->command->argv[0]);
+      g_assert_true (g_file_test (service->command->program, G_FILE_TEST_IS_EXECUTABLE));
       break;
     case BGSD_SERVICE_MODULE:
       g_assert_nonnull (service->module_path);

@@ -260,6 +260,37 @@ class ExecTest(daemontest.DaemonTestCase):
         self.assertFalse(os.path.exists(marker))
         self.assertStopsWith(daemon, EXIT_TASKS_FAILED)
 
+    def test_a_bare_name_is_looked_up_when_the_config_is_read(self):
+        """Exec= with a name finds its file in PATH once, as the file is
+        read: a program that appears earlier in PATH later changes nothing
+        until a reload, which restarts the service with it."""
+        first, second = (os.path.join(self.directory, d) for d in ("first", "second"))
+        log = os.path.join(self.directory, "runs")
+        for folder in (first, second):
+            os.mkdir(folder)
+        daemontest.write_script(second, "bgs-greet", f"echo second >> {log}\n")
+        path = f"{first}:{second}:{os.environ.get('PATH', '/usr/bin:/bin')}"
+        daemon = self.start_daemon("[Service greet]\nType=timer\nExec=bgs-greet\n"
+                                   "IntervalSec=0.05\n", env={"PATH": path})
+
+        def runs():
+            try:
+                with open(log) as f:
+                    return f.read().split()
+            except FileNotFoundError:
+                return []
+
+        harness.wait_until(lambda: len(runs()) >= 1, "a first run")
+        daemontest.write_script(first, "bgs-greet", f"echo first >> {log}\n")
+        seen = len(runs())
+        harness.wait_until(lambda: len(runs()) >= seen + 3, "three more runs")
+        self.assertEqual(set(runs()), {"second"})
+        daemon.signal(signal.SIGHUP)
+        harness.wait_until(lambda: "first" in runs(), "a run of the program found at the reload")
+        self.assertLogMatches(daemon, "Restarted service greet with its new settings",
+                              "the restart of the service whose program changed")
+        self.assertStopsWith(daemon, EXIT_OK)
+
     def test_sigterm_is_sent_first(self):
         """A command that obeys SIGTERM ends long before TimeoutStopSec=, and
         it did get SIGTERM (its trap ran)."""
