@@ -19,6 +19,7 @@
 #include "bgsd-daemon.h"
 #include "bgsd-notify.h"
 #include "bgsd-services.h"
+#include "bgsd-spawn.h"
 #include "bgsd-status.h"
 
 typedef struct
@@ -489,6 +490,17 @@ start_daemon (BgsdDaemon *daemon)
   return BGSD_EXIT_OK;
 }
 
+/* Handles @signal_number with @handler in the main loop; the commands
+ * still get it at its default action. */
+static guint
+catch_signal (int          signal_number,
+              GSourceFunc  handler,
+              BgsdDaemon  *daemon)
+{
+  bgsd_spawn_default_signal (signal_number);
+  return g_unix_signal_add (signal_number, handler, daemon);
+}
+
 /* Runs @config (taken) until a signal stops the daemon; returns the exit
  * status. */
 int
@@ -502,9 +514,9 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
   daemon.loop = g_main_loop_new (NULL, FALSE);
   /* Before connecting and starting anything, so that a signal during
    * start-up is handled once the loop runs, not fatal. */
-  signal_sources[0] = g_unix_signal_add (SIGTERM, on_terminate, &daemon);
-  signal_sources[1] = g_unix_signal_add (SIGINT, on_terminate, &daemon);
-  signal_sources[2] = g_unix_signal_add (SIGHUP, on_sighup, &daemon);
+  signal_sources[0] = catch_signal (SIGTERM, on_terminate, &daemon);
+  signal_sources[1] = catch_signal (SIGINT, on_terminate, &daemon);
+  signal_sources[2] = catch_signal (SIGHUP, on_sighup, &daemon);
 
   status = start_daemon (&daemon);
   if (status == BGSD_EXIT_OK)

@@ -42,6 +42,7 @@
 
 #include "bgsd-guardian.h"
 #include "bgsd-reaper.h"
+#include "bgsd-spawn.h"
 
 /* The most ended processes one dispatch reaps. */
 #define BATCH 64
@@ -190,6 +191,7 @@ ensure_started (GError **error)
   sigemptyset (&sigchld);
   sigaddset (&sigchld, SIGCHLD);
   reaper.wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  bgsd_spawn_default_signal (SIGCHLD);
   if (reaper.wake_fd >= 0 && sigaction (SIGCHLD, &action, NULL) == 0
       && pthread_sigmask (SIG_UNBLOCK, &sigchld, NULL) == 0)
     {
