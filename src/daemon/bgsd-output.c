@@ -7,8 +7,11 @@
  * journald reads them itself: the daemon keeps no descriptor of them. A
  * line may begin with a level prefix such as "<3>" to set its own
  * priority, as under systemd (SyslogLevelPrefix=yes). Whether the journal
- * is reachable is tried at every spawn, so a journald that comes or goes
- * is seen by the next command.
+ * is reachable is tried at every spawn while it is, so a journald that
+ * goes is seen by the next command; once it was not, it is tried again a
+ * second later at the earliest (each try costs a socket, a connect and a
+ * close: a timer storm without journald paid them at every run), so a
+ * journald that comes is seen within a second.
  *
  * Otherwise to the daemon's stderr (bgsd-stderr.c), each line as
  * "NAME: line". stdout and stderr share one pipe, so that lines keep the
@@ -435,22 +438,34 @@ note_destination (gboolean journal,
                g_strerror (error_code));
 }
 
+/* How long the journal is not asked again once it was not reachable. */
+#define JOURNAL_RETRY_US G_USEC_PER_SEC
+
 /* Opens two journal streams tagged @name for the command, in @child_fds,
  * when the journal takes them; FALSE when it does not. */
 static gboolean
 connect_journal (const char *name,
                  int         child_fds[2])
 {
-  int out = sd_journal_stream_fd (name, LOG_INFO, LEVEL_PREFIX);
-  int err = out < 0 ? out : sd_journal_stream_fd (name, LOG_WARNING, LEVEL_PREFIX);
+  static gint64 next_try;
+  int out;
+  int err;
 
+  if (next_try != 0 && g_get_monotonic_time () < next_try)
+    return FALSE;
+
+  out = sd_journal_stream_fd (name, LOG_INFO, LEVEL_PREFIX);
+  err = out < 0 ? out : sd_journal_stream_fd (name, LOG_WARNING, LEVEL_PREFIX);
   if (err < 0)
     {
       if (out >= 0)
         close (out);
+      next_try = g_get_monotonic_time () + JOURNAL_RETRY_US;
       note_destination (FALSE, -err);
       return FALSE;
     }
+
+  next_try = 0;
 
   child_fds[0] = out;
   child_fds[1] = err;

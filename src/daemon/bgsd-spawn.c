@@ -165,17 +165,19 @@ make_environment (void)
 
 /* ---- the spawner thread ----------------------------------------------- */
 
-/* @fd, or a copy of it numbered MAX_FDS or more when it is lower: a
- * descriptor a program gets is then never in the way of another as the
- * new process puts them in place. */
+/* @fd, or a copy of it numbered @n_targets or more when it is lower: the
+ * descriptors the new process uses are then never in the way as it puts
+ * its @n_targets descriptors in place. stdin, stdout and stderr stay open
+ * in the thread's table, so for a command (three targets) nothing moves. */
 static int
-above_targets (int fd)
+above_targets (int   fd,
+               guint n_targets)
 {
   int moved;
 
-  if (fd >= MAX_FDS)
+  if (fd >= (int) n_targets)
     return fd;
-  moved = fcntl (fd, F_DUPFD_CLOEXEC, MAX_FDS);
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, (int) n_targets);
   if (moved < 0)
     return fd;
   close (fd);
@@ -214,7 +216,7 @@ receive_request (Request **request,
 
   for (guint i = 0, next = 0; i < (*request)->n_fds; i++)
     fds[i] = ((*request)->sent & (1u << i)) && next < n_received
-             ? above_targets (received[next++]) : spawner.null_fd;
+             ? above_targets (received[next++], (*request)->n_fds) : spawner.null_fd;
   return TRUE;
 }
 
@@ -266,6 +268,7 @@ vfork_and_exec (const Request *request,
 
   if (pipe2 (error_pipe, O_CLOEXEC) < 0)
     return (Answer) { 0, errno };
+  error_pipe[1] = above_targets (error_pipe[1], request->n_fds);
 
   pid = vfork ();
   if (pid == 0)
@@ -322,7 +325,7 @@ run_spawner_thread (gpointer data)
   else
     g_warning ("Spawning takes longer as more commands run: no table of descriptors of its own "
                "for the spawning thread (%s)", g_strerror (errno));
-  spawner.null_fd = above_targets (spawner.null_fd);
+  spawner.null_fd = above_targets (spawner.null_fd, MAX_FDS);
 
   while (receive_request (&request, fds))
     {

@@ -424,6 +424,31 @@ class JournalTest(daemontest.DaemonTestCase):
         self.assertEqual(tagged(log, "journal talker"), [])
         self.assertStopsWith(daemon, EXIT_OK)
 
+    def test_a_journal_that_comes_or_goes_is_seen(self):
+        """Without journald, a timer's runs write to the daemon's stderr;
+        once the socket is there, later runs stream to the journal (the
+        daemon asks again a second after a failed try at the earliest);
+        once it has gone, the next run writes to stderr again."""
+        self.journal.close()
+        socket_path = os.path.join(self.run_dir, "journal", "stdout")
+        os.unlink(socket_path)
+        daemon = self.start_daemon_with_journal(
+            "[Service ticker]\nType=timer\nExec=echo tick\nIntervalSec=0.05\n")
+        harness.wait_until(lambda: len(tagged(daemon.read_log(), "ticker")) >= 3,
+                           "three runs written to stderr")
+        self.journal = JournalServer(socket_path)
+        self.addCleanup(self.journal.close)
+        harness.wait_until(lambda: any(s["identifier"] == "ticker" and s["lines"] == ["tick"]
+                                       for s in self.journal.ended_streams()),
+                           "a run streamed to the journal")
+        self.assertIn("Command output goes to the journal", daemon.read_log())
+        self.journal.close()
+        os.unlink(socket_path)
+        written = len(tagged(daemon.read_log(), "ticker"))
+        harness.wait_until(lambda: len(tagged(daemon.read_log(), "ticker")) > written,
+                           "a run written to stderr again")
+        self.assertStopsWith(daemon, EXIT_OK)
+
     def test_timer_runs_and_instances_stream_to_the_journal(self):
         daemon = self.start_daemon_with_journal(
             "[Service ticker]\nType=timer\nExec=echo tick\nIntervalSec=0.05\n\n"
