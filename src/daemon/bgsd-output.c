@@ -33,6 +33,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -362,6 +363,26 @@ ensure_epoll (GError **error)
   return FALSE;
 }
 
+/* The error of a pipe that could not be opened; running out of
+ * descriptors names the limit, and what raises it. */
+static void
+set_pipe_error (GError **error,
+                int      error_number)
+{
+  struct rlimit limit;
+
+  if (error_number == EMFILE && getrlimit (RLIMIT_NOFILE, &limit) == 0)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (error_number),
+                 "Cannot open a pipe for the output of the command: %s (bgserviced holds "
+                 "%llu descriptors, its limit: about one per running command whose output "
+                 "does not go to the journal; raise LimitNOFILE= of its unit)",
+                 g_strerror (error_number), (unsigned long long) limit.rlim_cur);
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (error_number),
+                 "Cannot open a pipe for the output of the command: %s",
+                 g_strerror (error_number));
+}
+
 /* A pipe read into lines of @prefix; its write end, for the command, in
  * @child_end. */
 static Reader *
@@ -377,10 +398,7 @@ reader_new (const char  *prefix,
     return NULL;
   if (pipe2 (fds, O_CLOEXEC) < 0)
     {
-      int saved = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   "Cannot open a pipe for the output of the command: %s", g_strerror (saved));
+      set_pipe_error (error, errno);
       return NULL;
     }
   /* Only the daemon's end: the command writes as it would to a terminal. */
