@@ -373,9 +373,9 @@ set_pipe_error (GError **error,
 
   if (error_number == EMFILE && getrlimit (RLIMIT_NOFILE, &limit) == 0)
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (error_number),
-                 "Cannot open a pipe for the output of the command: %s (bgserviced holds "
-                 "%llu descriptors, its limit: about one per running command whose output "
-                 "does not go to the journal; raise LimitNOFILE= of its unit)",
+                 "Cannot open a pipe for the output of the command: %s (bgserviced reached "
+                 "its limit of %llu open descriptors: it holds about one per running command "
+                 "whose output does not go to the journal; raise LimitNOFILE= of its unit)",
                  g_strerror (error_number), (unsigned long long) limit.rlim_cur);
   else
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (error_number),
