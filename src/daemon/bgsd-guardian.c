@@ -107,9 +107,7 @@ static Guard guard = { .memfd = -1, .link = -1 };
 static gboolean
 make_table (GError **error)
 {
-  guint32 n_slots = MAX_SLOTS;
-
-  guard.table_size = sizeof (Table) + n_slots * sizeof (gint32);
+  guard.table_size = sizeof (Table) + MAX_SLOTS * sizeof (gint32);
   guard.memfd = memfd_create ("bgserviced-guardian", MFD_CLOEXEC);
   if (guard.memfd < 0 || ftruncate (guard.memfd, (off_t) guard.table_size) < 0)
     {
@@ -131,7 +129,7 @@ make_table (GError **error)
       return FALSE;
     }
   guard.table->daemon_pid = getpid ();
-  guard.table->n_slots = n_slots;
+  guard.table->n_slots = MAX_SLOTS;
   guard.free_slots = g_array_new (FALSE, FALSE, sizeof (guint32));
   guard.tick_ns = G_TIME_SPAN_SECOND * 1000 / sysconf (_SC_CLK_TCK);
   return TRUE;

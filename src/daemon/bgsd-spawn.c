@@ -273,7 +273,8 @@ vfork_and_exec (const Request *request,
   pid = vfork ();
   if (pid == 0)
     become_program (request, fds, error_pipe[1]);
-  answer.error_number = errno;
+  if (pid < 0)
+    answer.error_number = errno;
   close (error_pipe[1]);
 
   if (pid > 0)
