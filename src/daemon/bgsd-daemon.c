@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <glib-unix.h>
@@ -501,6 +502,32 @@ catch_signal (int          signal_number,
   return g_unix_signal_add (signal_number, handler, daemon);
 }
 
+/*
+ * The daemon winds down: SIGTERM, SIGINT and SIGHUP are ignored from now
+ * on. Removing the sources of @signal_sources gives the signals back their
+ * default action, which is to die: one that comes late (a third of three
+ * sent together, a reload asked for meanwhile) must not turn the exit
+ * status into a kill. Blocked until they are ignored, so none finds the
+ * default action in between; one pending then is dropped.
+ */
+static void
+ignore_signals_from_now (guint *signal_sources,
+                         guint  n_sources)
+{
+  static const int handled[] = { SIGTERM, SIGINT, SIGHUP };
+  sigset_t blocked;
+
+  sigemptyset (&blocked);
+  for (guint i = 0; i < G_N_ELEMENTS (handled); i++)
+    sigaddset (&blocked, handled[i]);
+  pthread_sigmask (SIG_BLOCK, &blocked, NULL);
+  for (guint i = 0; i < n_sources; i++)
+    g_source_remove (signal_sources[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (handled); i++)
+    signal (handled[i], SIG_IGN);
+  pthread_sigmask (SIG_UNBLOCK, &blocked, NULL);
+}
+
 /* Runs @config (taken) until a signal stops the daemon; returns the exit
  * status. */
 int
@@ -525,12 +552,7 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
       status = daemon.exit_status;
     }
 
-  /* Removing the sources gives the signals back their default action,
-   * which for SIGHUP is to die: a reload asked for while the daemon winds
-   * down must not turn a clean exit into a kill. */
-  for (guint i = 0; i < G_N_ELEMENTS (signal_sources); i++)
-    g_source_remove (signal_sources[i]);
-  signal (SIGHUP, SIG_IGN);
+  ignore_signals_from_now (signal_sources, G_N_ELEMENTS (signal_sources));
   daemon_clear (&daemon);
   return status;
 }
