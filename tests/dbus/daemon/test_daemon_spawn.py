@@ -71,6 +71,8 @@ class SpawnTest(daemontest.DaemonTestCase):
         # So SIGINT, which the daemon ignores, ends a command.
         os.kill(pids[0], signal.SIGINT)
         self.assertGone([pids[0]], "a command sent SIGINT")
+        # Seen by the daemon before it stops, else it counts as stopped.
+        self.assertLogMatches(daemon, r"killed by signal 2\b", "the command's death by SIGINT")
         self.assertStopsWith(daemon, daemontest.EXIT_TASKS_FAILED)
 
     def test_each_command_leads_a_new_group_in_the_daemons_session(self):
