@@ -347,9 +347,12 @@ bgs_bus_new_for_peer_fd (BgsManager  *manager,
  * @name: a well-known bus name, such as %BGS_BUS_NAME
  * @error: return location for an error
  *
- * Takes @name on the bus, waiting for the bus's answer. Fails with
- * %G_IO_ERROR_EXISTS when someone else owns it, and with
- * %G_IO_ERROR_PERMISSION_DENIED when the bus policy forbids it.
+ * Takes @name on the bus, waiting for the bus's answer (at most sd-bus's
+ * method call timeout, 25 s unless `$SYSTEMD_BUS_TIMEOUT` says otherwise).
+ * Fails with %G_IO_ERROR_EXISTS when someone else owns it, with
+ * %G_IO_ERROR_PERMISSION_DENIED when the bus policy forbids it, and with
+ * another error, whose message says that no answer came, when the bus
+ * never answered.
  *
  * Returns: %TRUE when @self owns @name.
  *
@@ -377,6 +380,10 @@ bgs_bus_request_name (BgsBus      *self,
   else if (r == -EACCES || r == -EPERM)
     what = g_strdup_printf ("Cannot own the bus name %s: the bus policy does not "
                             "allow this user (see org.bgservice1.conf)", name);
+  else if (r == -EIO || r == -ETIMEDOUT)
+    what = g_strdup_printf ("Cannot own the bus name %s: no answer came from the bus "
+                            "(does its policy drop the replies it sends this user? "
+                            "dbus-daemon then logs \"Rejected receive message\")", name);
   else
     what = g_strdup_printf ("Cannot own the bus name %s", name);
 

@@ -6,6 +6,7 @@ nobody reset: a Wait takes nothing away, ResetFailed does), 2 on usage
 errors, 78 on a bad configuration; --version and --help."""
 
 import os
+import re
 import signal
 
 import daemontest
@@ -38,6 +39,15 @@ Exec=sh -c 'exit 3'
 [Service sleeper]
 Type=exec
 Exec=sleep 600
+"""
+
+
+# A bus policy that drops every reply a client asked for, the bus's own
+# among them (dbus-daemon logs each as "Rejected receive message").
+DROPS_REPLIES = """\
+  <policy context="mandatory">
+    <deny receive_type="method_return" receive_requested_reply="true"/>
+  </policy>
 """
 
 
@@ -221,6 +231,23 @@ class ExitStatusTest(daemontest.DaemonTestCase):
         self.assertNotIn("READY=1", daemontest.collect(notify, 0.2))
         self.assertEqual(list(daemontest.list_services(self.bus)), ["a"])
         self.assertStopsWith(first, EXIT_OK)
+
+    def test_a_bus_that_drops_its_replies(self):
+        """A bus whose policy drops every reply to the daemon: it fails
+        after sd-bus's timeout (shortened here) with a message that says
+        no answer came and where to look, never READY=1."""
+        other = os.path.join(self.directory, "deaf")
+        os.mkdir(other)
+        deaf_bus = harness.Bus(other, extra=DROPS_REPLIES)
+        self.addCleanup(deaf_bus.close)
+        notify = harness.Notify(other)
+        self.addCleanup(notify.close)
+        result = run_bgserviced(f"--address={deaf_bus.address}", "--config=/dev/null",
+                                env={"NOTIFY_SOCKET": notify.path, "SYSTEMD_BUS_TIMEOUT": "1"})
+        self.assertNotIn(result.returncode, (EXIT_OK, EXIT_USAGE, EXIT_CONFIG), result.stderr)
+        self.assertRegex(result.stderr, rf"Cannot own the bus name {re.escape(BUS_NAME)}: "
+                                        r"no answer came from the bus .*Rejected receive message")
+        self.assertNotIn("READY=1", daemontest.collect(notify, 0.2))
 
     def test_bus_name_from_config_and_option(self):
         daemon = self.start_daemon("[Daemon]\nBusName=org.example.Configured\n",
