@@ -8,6 +8,7 @@ test_daemon_reload.py."""
 import os
 import re
 import signal
+import socket
 import time
 
 import daemontest
@@ -39,6 +40,29 @@ Type=exec
 Exec=sleep 600
 AutoStart=false
 """
+
+
+# What fill_datagram_queue sends.
+FILLER = "filler"
+
+
+def fill_datagram_queue(path):
+    """Sends datagrams to the socket at path until it takes no more, as
+    a service manager that stopped reading leaves it; returns the sending
+    sockets (each may run out of its own send buffer first, so it takes
+    as many as it takes until a new one is refused at once)."""
+    fillers = []
+    while True:
+        filler = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        fillers.append(filler)
+        sent = 0
+        try:
+            while True:
+                filler.sendto(FILLER.encode(), socket.MSG_DONTWAIT, path)
+                sent += 1
+        except BlockingIOError:
+            if sent == 0:
+                return fillers
 
 
 def statuses(lines):
@@ -176,6 +200,42 @@ class NotifyTest(daemontest.DaemonTestCase):
         self.assertLogMatches(daemon, r"Configuration reloaded", "the reload")
         self.assertStopsWith(daemon, EXIT_OK)
         self.assertNotRegex(daemon.read_log(), re.compile("Cannot notify"))
+
+    def test_a_manager_that_stops_reading_does_not_hold_the_daemon(self):
+        """With the notify socket full (the manager reads nothing), the
+        daemon still starts and answers on the bus; what it had to say
+        waits, and arrives in order, READY=1 included, once the manager
+        reads again."""
+        notify = harness.Notify(self.directory)
+        self.addCleanup(notify.close)
+        fillers = fill_datagram_queue(notify.path)
+        self.addCleanup(lambda: [filler.close() for filler in fillers])
+        daemon = self.start_daemon(CONFIG, env={"NOTIFY_SOCKET": notify.path})
+        services = daemontest.list_services(self.bus)
+        self.assertEqual(sorted(services), ["clock", "spare", "ticker", "workers"])
+        self.assertLogMatches(daemon, r"notification socket is full", "the daemon's warning")
+
+        seen = [line for line in notify.wait_for("READY=1") if line != FILLER]
+        self.assertNotIn(FILLER, seen)
+        self.assertEqual(statuses(seen)[-1], "4 services, 3 running, 0 failed")
+        self.assertLogMatches(daemon, r"reads its notification socket again",
+                              "the daemon's word that the messages went out")
+        daemon.signal(signal.SIGTERM)
+        self.assertIn("STOPPING=1", notify.wait_for("STOPPING=1"))
+        self.assertEqual(daemon.wait(), EXIT_OK, daemon.read_log())
+
+    def test_an_abstract_notify_socket(self):
+        """NOTIFY_SOCKET=@name: a socket in the abstract namespace."""
+        name = f"bgs-test-notify-{os.getpid()}-{id(self)}"
+        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(receiver.close)
+        receiver.bind("\0" + name)
+        receiver.settimeout(harness.PATIENCE)
+        daemon = self.start_daemon(CONFIG, env={"NOTIFY_SOCKET": "@" + name}, wait_ready=False)
+        seen = []
+        while "READY=1" not in seen:
+            seen += receiver.recv(4096).decode().split("\n")
+        self.assertStopsWith(daemon, EXIT_OK)
 
     def test_ready_timing_is_prompt(self):
         """READY=1 does not wait for anything but start-up."""
