@@ -216,7 +216,7 @@ class NotifyTest(daemontest.DaemonTestCase):
         self.assertLogMatches(daemon, r"notification socket is full", "the daemon's warning")
 
         seen = [line for line in notify.wait_for("READY=1") if line != FILLER]
-        self.assertNotIn(FILLER, seen)
+        # The status flushed before READY=1 came before it, as when nothing waits.
         self.assertEqual(statuses(seen)[-1], "4 services, 3 running, 0 failed")
         self.assertLogMatches(daemon, r"reads its notification socket again",
                               "the daemon's word that the messages went out")
