@@ -2,8 +2,10 @@
 /* bgsd-output.c: where the stdout and stderr of a command go.
  *
  * To the journal when it is reachable: each command gets two streams of
- * its own from sd_journal_stream_fd(), tagged with the service name
- * (SYSLOG_IDENTIFIER), stdout at LOG_INFO and stderr at LOG_WARNING.
+ * its own (bgsd-journal-stream.c), tagged with the service name
+ * (SYSLOG_IDENTIFIER), stdout at LOG_INFO and stderr at LOG_WARNING. A
+ * journald that accepts no more connections counts as not reachable: the
+ * main loop never waits for it.
  * journald reads them itself: the daemon keeps no descriptor of them. A
  * line may begin with a level prefix such as "<3>" to set its own
  * priority, as under systemd (SyslogLevelPrefix=yes). Whether the journal
@@ -38,8 +40,8 @@
 #include <unistd.h>
 
 #include <glib-unix.h>
-#include <systemd/sd-journal.h>
 
+#include "bgsd-journal-stream.h"
 #include "bgsd-output.h"
 #include "bgsd-stderr.h"
 
@@ -472,8 +474,8 @@ connect_journal (const char *name,
   if (next_try != 0 && g_get_monotonic_time () < next_try)
     return FALSE;
 
-  out = sd_journal_stream_fd (name, LOG_INFO, LEVEL_PREFIX);
-  err = out < 0 ? out : sd_journal_stream_fd (name, LOG_WARNING, LEVEL_PREFIX);
+  out = bgsd_journal_stream_open (name, LOG_INFO, LEVEL_PREFIX);
+  err = out < 0 ? out : bgsd_journal_stream_open (name, LOG_WARNING, LEVEL_PREFIX);
   if (err < 0)
     {
       if (out >= 0)

@@ -148,7 +148,7 @@ class StderrPipe:
 
 
 class JournalServer:
-    """A real AF_UNIX stream socket where sd_journal_stream_fd() connects:
+    """A real AF_UNIX stream socket where journal streams connect:
     it accepts every stream and keeps what each one sent, in the order
     they came."""
 
@@ -194,8 +194,23 @@ class JournalServer:
         self.socket.close()
 
 
+def fill_backlog(path):
+    """Connects to the listening socket at path, without waiting, until it
+    takes no more connections; returns the connected sockets."""
+    connected = []
+    while True:
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.setblocking(False)
+        try:
+            client.connect(path)
+        except BlockingIOError:
+            client.close()
+            return connected
+        connected.append(client)
+
+
 def parse_stream(data):
-    """The header sd_journal_stream_fd() sends (identifier, unit id,
+    """The header a journal stream begins with (identifier, unit id,
     priority, level prefix, forward to syslog, kmsg, console: a line
     each), then the lines of the stream."""
     fields = data.split(b"\n", 7)
@@ -379,11 +394,11 @@ class NotBlockingTest(daemontest.DaemonTestCase):
 
 
 class JournalTest(daemontest.DaemonTestCase):
-    """sd_journal_stream_fd() connects to /run/systemd/journal/stdout, a
-    path it does not let anyone change. The daemon runs in a mount
-    namespace of its own where a folder of the test is /run/systemd, so the
-    socket is there for it alone: the machine's /run is left alone, and
-    daemons of other tests running meanwhile do not see it."""
+    """Journal streams connect to /run/systemd/journal/stdout, a path
+    nobody can change. The daemon runs in a mount namespace of its own
+    where a folder of the test is /run/systemd, so the socket is there for
+    it alone: the machine's /run is left alone, and daemons of other tests
+    running meanwhile do not see it."""
 
     def setUp(self):
         if os.geteuid() != 0 or subprocess.run(["unshare", "--mount", "true"],
@@ -401,6 +416,41 @@ class JournalTest(daemontest.DaemonTestCase):
         daemon = OutputDaemon(self.bus, self.directory, config, wrapper=wrapper)
         self.daemons.append(daemon)
         return daemon
+
+    def test_a_journal_that_accepts_nothing_leaves_the_bus_answering(self):
+        """journald stalled, its backlog of connections full: the runs
+        write to the daemon's stderr at once and the bus answers (a
+        blocking connect would hold the main loop until journald accepted);
+        once journald accepts again, later runs stream to it."""
+        self.journal.close()
+        socket_path = os.path.join(self.run_dir, "journal", "stdout")
+        os.unlink(socket_path)
+        stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(stalled.close)
+        stalled.bind(socket_path)
+        stalled.listen(0)
+        for waiting in fill_backlog(socket_path):
+            self.addCleanup(waiting.close)
+        daemon = self.start_daemon_with_journal(
+            "[Service ticker]\nType=timer\nExec=echo tick\nIntervalSec=0.05\n")
+        harness.wait_until(lambda: len(tagged(daemon.read_log(), "ticker")) >= 3,
+                           "three runs written to stderr")
+        path = harness.service_path(self.bus, "ticker")
+        times = []
+        for _ in range(20):
+            began = time.monotonic()
+            harness.get_property(self.bus, path, "State")
+            times.append(time.monotonic() - began)
+        self.assertLess(max(times), CALL_BOUND, times)
+
+        stalled.close()
+        os.unlink(socket_path)
+        self.journal = JournalServer(socket_path)
+        self.addCleanup(self.journal.close)
+        harness.wait_until(lambda: any(s["identifier"] == "ticker" and s["lines"] == ["tick"]
+                                       for s in self.journal.ended_streams()),
+                           "a run streamed to the journal")
+        self.assertStopsWith(daemon, EXIT_OK)
 
     def test_each_command_gets_two_streams_tagged_with_its_service(self):
         script = daemontest.write_script(self.directory, "talk",
