@@ -289,8 +289,10 @@ class SecondSignalTest(RaceTestCase):
         daemon = self.start_daemon(
             f"[Service stubborn]\nType=exec\nExec={stubborn}\nTimeoutStopSec=infinity\n")
         leader = self.started(daemon, stubborn)
+        # The leader's own child: the ones that child forks to run sleep
+        # show its command line too until they execute, and end soon.
         child = harness.wait_until(
-            lambda: [pid for pid in daemontest.group_members(leader)
+            lambda: [pid for pid in daemontest.live_children(leader)
                      if cmdline(pid)[:2] == ["sh", "-c"]],
             "the command's child")
         return daemon, stubborn, [leader, *child]
