@@ -502,29 +502,39 @@ catch_signal (int          signal_number,
   return g_unix_signal_add (signal_number, handler, daemon);
 }
 
+/* The signals the daemon handles in its main loop while it runs. */
+static const struct
+{
+  int         number;
+  GSourceFunc handler;
+} caught_signals[] = {
+  { SIGTERM, on_terminate },
+  { SIGINT, on_terminate },
+  { SIGHUP, on_sighup },
+};
+
 /*
- * The daemon winds down: SIGTERM, SIGINT and SIGHUP are ignored from now
- * on. Removing the sources of @signal_sources gives the signals back their
- * default action, which is to die: one that comes late (a third of three
- * sent together, a reload asked for meanwhile) must not turn the exit
- * status into a kill. Blocked until they are ignored, so none finds the
- * default action in between; one pending then is dropped.
+ * The daemon winds down: the signals it caught are ignored from now on.
+ * Removing their sources (@signal_sources) gives them back their default
+ * action, which is to die: one that comes late (a third of three sent
+ * together, a reload asked for meanwhile) must not turn the exit status
+ * into a kill. Blocked until they are ignored, so none finds the default
+ * action in between; one pending then is dropped.
  */
 static void
-ignore_signals_from_now (guint *signal_sources,
-                         guint  n_sources)
+ignore_signals_from_now (const guint *signal_sources)
 {
-  static const int handled[] = { SIGTERM, SIGINT, SIGHUP };
   sigset_t blocked;
 
   sigemptyset (&blocked);
-  for (guint i = 0; i < G_N_ELEMENTS (handled); i++)
-    sigaddset (&blocked, handled[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    sigaddset (&blocked, caught_signals[i].number);
   pthread_sigmask (SIG_BLOCK, &blocked, NULL);
-  for (guint i = 0; i < n_sources; i++)
-    g_source_remove (signal_sources[i]);
-  for (guint i = 0; i < G_N_ELEMENTS (handled); i++)
-    signal (handled[i], SIG_IGN);
+  for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    {
+      g_source_remove (signal_sources[i]);
+      signal (caught_signals[i].number, SIG_IGN);
+    }
   pthread_sigmask (SIG_UNBLOCK, &blocked, NULL);
 }
 
@@ -535,15 +545,15 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
                  BgsdConfig              *config)
 {
   BgsdDaemon daemon = { .options = options, .config = config };
-  guint signal_sources[3];
+  guint signal_sources[G_N_ELEMENTS (caught_signals)];
   int status;
 
   daemon.loop = g_main_loop_new (NULL, FALSE);
   /* Before connecting and starting anything, so that a signal during
    * start-up is handled once the loop runs, not fatal. */
-  signal_sources[0] = catch_signal (SIGTERM, on_terminate, &daemon);
-  signal_sources[1] = catch_signal (SIGINT, on_terminate, &daemon);
-  signal_sources[2] = catch_signal (SIGHUP, on_sighup, &daemon);
+  for (guint i = 0; i < G_N_ELEMENTS (caught_signals); i++)
+    signal_sources[i] = catch_signal (caught_signals[i].number, caught_signals[i].handler,
+                                      &daemon);
 
   status = start_daemon (&daemon);
   if (status == BGSD_EXIT_OK)
@@ -552,7 +562,7 @@ bgsd_daemon_run (const BgsdDaemonOptions *options,
       status = daemon.exit_status;
     }
 
-  ignore_signals_from_now (signal_sources, G_N_ELEMENTS (signal_sources));
+  ignore_signals_from_now (signal_sources);
   daemon_clear (&daemon);
   return status;
 }

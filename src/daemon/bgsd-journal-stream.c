@@ -46,12 +46,11 @@ write_header (int         fd,
   return write (fd, header, length) == (ssize_t) length;
 }
 
+/* The socket was made with O_NONBLOCK as its only status flag. */
 static gboolean
 make_blocking (int fd)
 {
-  int flags = fcntl (fd, F_GETFL);
-
-  return flags >= 0 && fcntl (fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
+  return fcntl (fd, F_SETFL, 0) == 0;
 }
 
 /*

@@ -83,13 +83,14 @@ send_datagram (const char *name,
 
   if (notifier.fd < 0)
     notifier.fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (notifier.fd >= 0
-      && sendto (notifier.fd, message, strlen (message), MSG_NOSIGNAL | MSG_DONTWAIT,
-                 (struct sockaddr *) &address, length) >= 0)
-    return SEND_DONE;
-
-  if (notifier.fd >= 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-    return SEND_FULL;
+  if (notifier.fd >= 0)
+    {
+      if (sendto (notifier.fd, message, strlen (message), MSG_NOSIGNAL | MSG_DONTWAIT,
+                  (struct sockaddr *) &address, length) >= 0)
+        return SEND_DONE;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return SEND_FULL;
+    }
 
   g_warning ("Cannot notify the service manager (%s): %s", message, g_strerror (errno));
   return SEND_DONE;

@@ -194,6 +194,15 @@ class JournalServer:
         self.socket.close()
 
 
+def fd_status_flags(pid, fd):
+    """The status flags (O_NONBLOCK, ...) of descriptor fd of process pid."""
+    with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+        for line in f:
+            if line.startswith("flags:"):
+                return int(line.split()[1], 8)
+    raise AssertionError(f"no flags for descriptor {fd} of {pid}")
+
+
 def fill_backlog(path):
     """Connects to the listening socket at path, without waiting, until it
     takes no more connections; returns the connected sockets."""
@@ -509,6 +518,8 @@ class JournalTest(daemontest.DaemonTestCase):
             self.assertRegex(targets[1], r"^socket:")
             self.assertRegex(targets[2], r"^socket:")
             self.assertNotEqual(targets[1], targets[2])
+            for fd in (1, 2):  # blocking, as a command expects its output to be
+                self.assertFalse(fd_status_flags(pid, fd) & os.O_NONBLOCK, (pid, fd))
         harness.wait_until(lambda: len([s for s in self.journal.ended_streams()
                                         if s["identifier"] == "ticker"]) >= 6, "three runs")
         # The runs that ended on their own; the stop below may cut one short
